@@ -30,8 +30,9 @@ func Discover(paths []string, opts Options) ([]Input, error) {
 	var files []string
 	seen := map[string]bool{}
 	add := func(p string) {
-		if !seen[p] {
-			seen[p] = true
+		// "logs/audit.log" and "./logs/audit.log" are one file: read it once.
+		if key := mustAbs(p); !seen[key] {
+			seen[key] = true
 			files = append(files, p)
 		}
 	}
@@ -44,10 +45,15 @@ func Discover(paths []string, opts Options) ([]Input, error) {
 			if len(matches) == 0 {
 				return nil, fmt.Errorf("input %q: pattern matches no files", p)
 			}
+			n := 0
 			for _, m := range matches {
 				if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
 					add(m)
+					n++
 				}
+			}
+			if n == 0 {
+				return nil, fmt.Errorf("input %q: pattern matches no files (only folders or special files)", p)
 			}
 			continue
 		}
@@ -62,8 +68,18 @@ func Discover(paths []string, opts Options) ([]Input, error) {
 			}
 			n := 0
 			for _, e := range entries {
-				if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
-					add(filepath.Join(p, e.Name()))
+				if strings.HasPrefix(e.Name(), ".") {
+					continue
+				}
+				full := filepath.Join(p, e.Name())
+				regular := e.Type().IsRegular()
+				if e.Type()&fs.ModeSymlink != 0 {
+					// A link to a log (common when logs are collected into one folder) counts.
+					fi, err := os.Stat(full)
+					regular = err == nil && fi.Mode().IsRegular()
+				}
+				if regular {
+					add(full)
 					n++
 				}
 			}
@@ -224,8 +240,13 @@ func HashPrefix(info FileInfo, n int64) (string, error) {
 func sniff(content []byte) (Format, error) {
 	sc := bufio.NewScanner(bytes.NewReader(content))
 	sc.Buffer(make([]byte, 0, 4096), len(content)+1)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
+	for first := true; sc.Scan(); first = false {
+		line := sc.Bytes()
+		if first {
+			line = bytes.TrimPrefix(line, []byte{0xEF, 0xBB, 0xBF}) // a byte order mark from an editor
+		}
+		// NUL padding is what a crash leaves in a log file; it says nothing of the format.
+		line = bytes.TrimSpace(bytes.TrimLeft(line, "\x00 \t\r\v\f"))
 		if len(line) == 0 {
 			continue
 		}

@@ -1,0 +1,263 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/auditlens/auditlens/engine"
+	"github.com/auditlens/auditlens/sources"
+)
+
+// CountQuery asks for bucket counts.
+type CountQuery struct {
+	// Scope is host or container counts; empty means both.
+	Scope engine.Scope
+	// From and To bound the minutes summed: those overlapping [From, To).
+	// Zero means unbounded.
+	From, To time.Time
+	// BucketSpan is the bucket length, a whole number of minutes; zero means
+	// one minute. Buckets are aligned to the Unix epoch (UTC).
+	BucketSpan time.Duration
+	// Selection is Executions to count executions only, AllSyscalls to count
+	// every event loaded.
+	Selection sources.Selection
+	// Entities, when set, keeps only these hosts or containers.
+	Entities []string
+	// Loads, when set, keeps only counts from these loads.
+	Loads []int64
+}
+
+// bucketSeconds validates the span and returns it in seconds.
+func bucketSeconds(span time.Duration) (int64, error) {
+	if span == 0 {
+		return 60, nil
+	}
+	if span < time.Minute || span%time.Minute != 0 {
+		return 0, fmt.Errorf("bucket span %s is not a whole number of minutes", span)
+	}
+	return int64(span / time.Second), nil
+}
+
+// countFilter builds the WHERE clause shared by count queries over
+// minute_count c. The entity condition comes first so SQLite can seek the
+// primary key entity by entity and then by minute.
+func countFilter(scope engine.Scope, from, to time.Time, sel sources.Selection, entities []string, loads []int64) (string, []any, error) {
+	var conds []string
+	var args []any
+	sub := "SELECT id FROM entity"
+	var subConds []string
+	switch scope {
+	case "":
+	case engine.ScopeHost, engine.ScopeContainer:
+		subConds = append(subConds, "scope = ?")
+		args = append(args, string(scope))
+	default:
+		return "", nil, fmt.Errorf("unknown scope %q (want host or container)", scope)
+	}
+	if len(entities) > 0 {
+		list, err := json.Marshal(entities)
+		if err != nil {
+			return "", nil, err
+		}
+		subConds = append(subConds, "name IN (SELECT value FROM json_each(?))")
+		args = append(args, string(list))
+	}
+	if len(subConds) > 0 {
+		sub += " WHERE " + strings.Join(subConds, " AND ")
+	}
+	conds = append(conds, "c.entity_id IN ("+sub+")")
+	if !from.IsZero() {
+		conds = append(conds, "c.minute >= ?")
+		args = append(args, minuteOf(from))
+	}
+	if !to.IsZero() {
+		end := to.Unix()
+		if to.Nanosecond() != 0 {
+			end++
+		}
+		conds = append(conds, "c.minute < ?")
+		args = append(args, end)
+	}
+	if sel == sources.Executions {
+		conds = append(conds, fmt.Sprintf("c.kind = %d", kindExecution))
+	}
+	if len(loads) > 0 {
+		list, err := json.Marshal(loads)
+		if err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, "c.load_id IN (SELECT value FROM json_each(?))")
+		args = append(args, string(list))
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// Counts streams bucket counts to fn, ordered by bucket, then scope, entity
+// and executable (byte order). Each bucket is the sum of the minutes it holds:
+// bucket = minute - minute % span, in Unix seconds. An error from fn stops the
+// query and is returned.
+func (s *Store) Counts(ctx context.Context, q CountQuery, fn func(engine.Count) error) error {
+	span, err := bucketSeconds(q.BucketSpan)
+	if err != nil {
+		return err
+	}
+	where, args, err := countFilter(q.Scope, q.From, q.To, q.Selection, q.Entities, q.Loads)
+	if err != nil {
+		return err
+	}
+	// The span is an integer of this code, so it is written into the SQL.
+	query := fmt.Sprintf(`WITH b AS (
+		SELECT c.minute - ((c.minute %% %[1]d) + %[1]d) %% %[1]d AS bucket, c.entity_id, c.executable_id, SUM(c.count) AS n
+		FROM minute_count c WHERE %[2]s
+		GROUP BY bucket, c.entity_id, c.executable_id)
+		SELECT b.bucket, e.scope, e.name, x.path, b.n
+		FROM b JOIN entity e ON e.id = b.entity_id JOIN executable x ON x.id = b.executable_id
+		ORDER BY b.bucket, e.scope, e.name, x.path`, span, where)
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("query counts: %w", err)
+	}
+	defer rows.Close()
+	var c engine.Count
+	var scope string
+	for rows.Next() {
+		if err := rows.Scan(&c.Bucket, &scope, &c.Entity, &c.Executable, &c.Count); err != nil {
+			return fmt.Errorf("query counts: %w", err)
+		}
+		c.Scope = engine.Scope(scope)
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("query counts: %w", err)
+	}
+	return nil
+}
+
+// Entity is one host or container in the cache.
+type Entity struct {
+	Scope engine.Scope
+	Name  string
+	// Hosts are the hosts a container ran on.
+	Hosts      []string
+	Executions int64
+	Events     int64 // executions and, where loaded, other syscall events
+	// First is the start of its first minute with events, Last the end of its
+	// last.
+	First, Last time.Time
+}
+
+// Entities lists the hosts or containers (scope empty: both) that have counts,
+// ordered by scope and name.
+func (s *Store) Entities(ctx context.Context, scope engine.Scope) ([]Entity, error) {
+	where, args, err := countFilter(scope, time.Time{}, time.Time{}, sources.AllSyscalls, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT e.id, e.scope, e.name, MIN(c.minute), MAX(c.minute),
+		SUM(CASE WHEN c.kind = %d THEN c.count ELSE 0 END), SUM(c.count)
+		FROM minute_count c JOIN entity e ON e.id = c.entity_id WHERE %s
+		GROUP BY e.id ORDER BY e.scope, e.name`, kindExecution, where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list entities: %w", err)
+	}
+	defer rows.Close()
+	var out []Entity
+	index := map[int64]int{}
+	for rows.Next() {
+		var e Entity
+		var id, first, last int64
+		var sc string
+		if err := rows.Scan(&id, &sc, &e.Name, &first, &last, &e.Executions, &e.Events); err != nil {
+			return nil, fmt.Errorf("list entities: %w", err)
+		}
+		e.Scope = engine.Scope(sc)
+		e.First, e.Last = time.Unix(first, 0).UTC(), time.Unix(last+60, 0).UTC()
+		index[id] = len(out)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list entities: %w", err)
+	}
+	rows.Close()
+	if scope == engine.ScopeHost {
+		return out, nil
+	}
+	hosts, err := s.db.QueryContext(ctx, `SELECT DISTINCT c.entity_id, h.name FROM minute_count c
+		JOIN entity e ON e.id = c.entity_id JOIN entity h ON h.id = c.host_id
+		WHERE e.scope = 'container' ORDER BY c.entity_id, h.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list container hosts: %w", err)
+	}
+	defer hosts.Close()
+	for hosts.Next() {
+		var id int64
+		var name string
+		if err := hosts.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("list container hosts: %w", err)
+		}
+		if i, ok := index[id]; ok {
+			out[i].Hosts = append(out[i].Hosts, name)
+		}
+	}
+	return out, hosts.Err()
+}
+
+// ExecutableCount is how often one executable ran.
+type ExecutableCount struct {
+	Path       string
+	Executions int64
+	Entities   int // hosts or containers it ran on
+}
+
+// Executables lists the executables run in a scope (empty: both), on one
+// entity when entity is set, most executions first.
+func (s *Store) Executables(ctx context.Context, scope engine.Scope, entity string) ([]ExecutableCount, error) {
+	var entities []string
+	if entity != "" {
+		entities = []string{entity}
+	}
+	where, args, err := countFilter(scope, time.Time{}, time.Time{}, sources.Executions, entities, nil)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT x.path, SUM(c.count), COUNT(DISTINCT c.entity_id)
+		FROM minute_count c JOIN executable x ON x.id = c.executable_id WHERE `+where+`
+		GROUP BY c.executable_id ORDER BY 2 DESC, x.path`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list executables: %w", err)
+	}
+	defer rows.Close()
+	var out []ExecutableCount
+	for rows.Next() {
+		var x ExecutableCount
+		if err := rows.Scan(&x.Path, &x.Executions, &x.Entities); err != nil {
+			return nil, fmt.Errorf("list executables: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// TimeSpan is the time of the first and the last event loaded; both are zero
+// when the cache is empty.
+func (s *Store) TimeSpan(ctx context.Context) (first, last time.Time, err error) {
+	var f, l sql.NullInt64
+	err = s.db.QueryRowContext(ctx, "SELECT MIN(first_time), MAX(last_time) FROM load").Scan(&f, &l)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, time.Time{}, fmt.Errorf("time span: %w", err)
+	}
+	if f.Valid {
+		first = timeOf(f.Int64)
+	}
+	if l.Valid {
+		last = timeOf(l.Int64)
+	}
+	return first, last, nil
+}

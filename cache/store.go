@@ -1,0 +1,208 @@
+// Package cache is auditlens's SQLite store: per-minute execution counts that
+// the detectors and charts read, the execution events behind them for
+// drill-down, and what was loaded from where (files by fingerprint, time spans
+// of range-queried sources), so that nothing is read twice. It is the only
+// package that writes SQL.
+package cache
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// applicationID marks a SQLite file as an auditlens cache ("ALNS"), so a
+// database of another program is refused rather than migrated.
+const applicationID = 0x414c4e53
+
+// sqliteHeader starts every SQLite database file.
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+// Store is an open cache. It is safe for concurrent use; writes are
+// serialized by SQLite, reads run beside them (WAL mode).
+type Store struct {
+	db   *sql.DB
+	path string
+
+	mu    sync.Mutex
+	names dictionary // committed dictionary rows, which are never deleted
+}
+
+// DefaultPath is where the cache lives unless told otherwise:
+// $XDG_CACHE_HOME/auditlens/cache.db (~/.cache/auditlens/cache.db on Linux).
+func DefaultPath() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("locate the cache folder: %w", err)
+	}
+	return filepath.Join(dir, "auditlens", "cache.db"), nil
+}
+
+// Open opens the cache at path, creating it (and its folder) when absent and
+// bringing its schema up to date. A file that is not an auditlens cache, a
+// damaged one, or one written by a newer auditlens is refused with an error
+// that says which.
+func Open(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("cache %s: create folder: %w", path, err)
+	}
+	if err := checkFile(abs); err != nil {
+		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector{dsn: dsn(abs)})
+	s := &Store{db: db, path: abs, names: newDictionary()}
+	if err := s.setUp(ctx, path); err != nil {
+		db.Close()
+		var newer *NewerSchemaError
+		if errors.As(err, &newer) {
+			return nil, err // it names the file itself
+		}
+		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Path is the cache file's absolute path.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the database; the store is unusable afterwards.
+func (s *Store) Close() error { return s.db.Close() }
+
+// setUp checks the file is ours (or empty) and applies pending migrations.
+func (s *Store) setUp(ctx context.Context, path string) error {
+	var appID, version int64
+	if err := s.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return describeOpenError(err)
+	}
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return describeOpenError(err)
+	}
+	switch {
+	case appID == applicationID:
+	case appID != 0:
+		return fmt.Errorf("not an auditlens cache: an SQLite database of another program (application id %#x)", appID)
+	default:
+		var tables int64
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+			return describeOpenError(err)
+		}
+		if tables > 0 || version != 0 {
+			return fmt.Errorf("not an auditlens cache: an SQLite database of another program (%d schema objects, user_version %d)", tables, version)
+		}
+	}
+	return migrate(ctx, s.db, path)
+}
+
+// checkFile refuses, before SQLite sees it, a file that is not an SQLite
+// database or that was cut short, so the error says so instead of "file is
+// not a database".
+func checkFile(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return errors.New("is a folder, not a cache file")
+	}
+	if fi.Size() == 0 {
+		return nil // a new database, or one whose pages all still sit in its WAL
+	}
+	var head [100]byte
+	n, err := io.ReadFull(f, head[:])
+	if !bytes.HasPrefix(head[:n], sqliteHeader) {
+		return errors.New("not an auditlens cache: not an SQLite database (move it away or choose another cache file)")
+	}
+	if err != nil {
+		return errors.New("damaged: the file is cut short inside its header (move it away and the cache is rebuilt from the sources)")
+	}
+	pageSize := int64(binary.BigEndian.Uint16(head[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(binary.BigEndian.Uint32(head[28:32]))
+	changes := binary.BigEndian.Uint32(head[24:28])
+	validFor := binary.BigEndian.Uint32(head[92:96])
+	// The page count is only trustworthy when written by the same change as
+	// the header, and pages may legitimately still sit in the WAL.
+	if _, err := os.Stat(path + "-wal"); err != nil && changes == validFor && pages*pageSize > fi.Size() {
+		return fmt.Errorf("damaged: the file is cut short (%d bytes, its header says %d) (move it away and the cache is rebuilt from the sources)", fi.Size(), pages*pageSize)
+	}
+	return nil
+}
+
+// describeOpenError turns SQLite's terse open errors into advice.
+func describeOpenError(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrNotADB:
+			return fmt.Errorf("not an auditlens cache: not an SQLite database: %w", err)
+		case sqlite3.ErrCorrupt:
+			return fmt.Errorf("damaged (move it away and the cache is rebuilt from the sources): %w", err)
+		case sqlite3.ErrCantOpen, sqlite3.ErrPerm, sqlite3.ErrReadonly:
+			return fmt.Errorf("cannot open for writing (check the file's and its folder's permissions): %w", err)
+		}
+	}
+	return err
+}
+
+// dsn builds a file: URI so that any character in the path is safe, with the
+// per-connection settings: WAL, NORMAL sync (durable against a killed
+// process; a power cut may lose the last commits, never consistency), foreign
+// keys, a busy timeout for a second auditlens, and write transactions that take
+// the write lock up front so they never fail half-way on a lock upgrade.
+func dsn(path string) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	q.Set("_cache_size", "-65536") // KiB: a 64 MiB page cache keeps index inserts in memory
+	return u.String() + "?" + q.Encode()
+}
+
+// connector opens connections with the settings that SQLite's URI cannot
+// carry, without registering a driver globally.
+type connector struct{ dsn string }
+
+func (c connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.Driver().Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	sc := conn.(*sqlite3.SQLiteConn)
+	// The WAL is truncated back to this size after a checkpoint, so one big
+	// ingest does not leave a multi-gigabyte WAL file behind.
+	if _, err := sc.Exec("PRAGMA journal_size_limit = 67108864", nil); err != nil {
+		sc.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (c connector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{} }

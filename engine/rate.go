@@ -1,0 +1,791 @@
+package engine
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// The rate model, one time series per partition: executions per bucket.
+//
+// Expected count mu = level x profile(time of day; weekday or weekend) x
+// weight(day of week), each a ratio of decayed sums learned online and
+// causally (a bucket is scored on what came before it):
+//   - level: ratio of exponentially weighted sums over about a day, plus a
+//     damped trend from day-to-day level changes;
+//   - profile: per 15-minute slot (or the bucket span if longer), pooled with
+//     neighbouring slots while a slot has few observations, shrunk to flat
+//     (weekday) or to the weekday shape (weekend) by one day of prior;
+//   - weight: per day of week, about four weeks of memory, one day of prior.
+//
+// Noise: a negative binomial with variance mu + phi mu^2, phi estimated from
+// the residuals of the predictions (so it also absorbs model error), shrunk to
+// a prior while there is little data and never below phiMin. Only high counts
+// score (one-sided, twice the upper tail as ml-cpp). high_non_zero_count
+// skips empty buckets and models count - 1.
+//
+// Bursts: a host that runs a build or a package update now and then has
+// buckets far above its usual noise, and a negative binomial alone calls each
+// of them extraordinary. So the single-bucket tail is a mixture: with
+// probability pi (the partition's decayed rate of buckets above mu + 3 sd)
+// the bucket is a burst whose size, in log2(count / expected), follows the
+// partition's own history of bursts, with a prior tail that falls 8-fold
+// with every doubling beyond it. Each bucket teaches the burst history with
+// weight (ln 0.05 / ln p)^2, by how possible it looked: recurring builds
+// become normal within a week of recurrences, growing their own weight as they
+// go, while one extraordinary spree (p = 1e-7: weight 0.03) barely moves it
+// and a second one a day later still scores.
+//
+// Multi-bucket: the sum of the last 12 buckets, each clipped at mu + 3 sd so
+// one spike cannot echo through the window, against the sum of
+// their expectations, with a variance inflation learned from its residuals. A
+// gentle sustained rise that no single bucket shows scores here.
+//
+// Learning never takes an anomaly in whole: a bucket above mu + 3 sd updates
+// the model with the bound, loosening over six hours of sustained excess so a
+// real level shift is learned in the end.
+//
+// Better than Elastic, the probability of a record is per day of the
+// partition: 1 - (1 - p)^(buckets per day), the chance that a whole day would
+// hold a bucket this extreme (for the window: about half a day's buckets, see
+// multiPerDay). A calibrated model fed a constant workload otherwise produces
+// a chance "major" anomaly on every host every few days.
+
+const (
+	mbWindow       = 12
+	phiPrior       = 0.1  // prior over-dispersion while data is scarce
+	phiMin         = 0.01 // never trust a model tighter than Poisson plus 10% CV
+	muFloor        = 0.1  // a partition is never certainly silent
+	bandZ          = 1.959963984540054
+	winsorZ        = 3.0
+	influenceFloor = 0.5 // ml-cpp's influence cutoff
+	maxInfluencers = 10
+	burstBins      = 48   // quarter-doublings of count over expected, up to 4096x
+	burstBinWidth  = 0.25 // in log2 units
+	burstPrior     = 1.0  // pseudo-bursts in the prior tail
+	burstRatePrior = 0.1  // pseudo-bursts in burstRateObs pseudo-observations
+	burstRateObs   = 10.0
+)
+
+type rateDetector struct {
+	nonZero       bool
+	none          bool
+	learn         int32
+	slots         int32
+	bucketsPerDay float64
+	alpha         float64 // level learning rate per bucket
+	profDecay     float64 // per profile update
+	dowDecay      float64 // per day-of-week update
+	dispDecay     float64 // per observation
+	shareDecay    float64 // per bucket with data
+	mbDecay       float64 // per observation: three days
+	states        []*rateState
+	keepModel     bool
+	modelFor      map[string]bool // nil: every partition
+
+	contrib []contribution // scratch for influencers
+}
+
+type rateState struct {
+	started bool
+	nObs    int32
+	profY   []float64 // [weekday slots..., weekend slots...]
+	profE   []float64
+	profN   []float64
+	dowY    [7]float64
+	dowE    [7]float64
+	// The current day's observations wait here and join the profile and the
+	// day-of-week weight when the day ends, so a day never explains itself.
+	pendY    []float64
+	pendE    []float64
+	pendN    []float64
+	pendDay  int64
+	pendWE   bool
+	pendDow  int32
+	pendWY   float64
+	pendWE2  float64
+	levY     float64
+	levE     float64
+	day      int64
+	dayLevel float64
+	trend    float64 // level change per day
+	days     int32
+	dispE2   float64
+	dispM1   float64
+	dispM2   float64
+	dispW    float64
+	win      [mbWindow]winEntry
+	winN     int
+	winPos   int
+	mbSq     float64
+	mbW      float64
+	over     int32
+	// Burst history, scaled by burstSc: sizes per bin, their total, and the
+	// decayed number of observations.
+	burst    [burstBins]float64
+	burstTot float64
+	burstSc  float64
+	burstObs float64
+	shareTot float64 // decayed executions, scaled; per executable in the cells' a
+	shareSc  float64
+	entShare []float64 // PartitionNone: decayed executions per entity, scaled
+	entTot   float64
+	points   []ModelPoint
+}
+
+type winEntry struct{ y, mu, v float64 }
+
+type contribution struct {
+	id         int32
+	name       string
+	excess     float64
+	infl       float64
+	influencer bool
+}
+
+func newRateDetector(r *Runner) *rateDetector {
+	bpd := r.bucketsPerDay
+	d := &rateDetector{
+		nonZero:       r.job.Function == FunctionHighNonZeroCount,
+		none:          r.job.Partition == PartitionNone,
+		learn:         int32(r.opts.RateLearningBuckets),
+		slots:         int32((86400 + r.profileRes - 1) / r.profileRes),
+		bucketsPerDay: bpd,
+		alpha:         math.Min(0.5, 1/bpd),
+		profDecay:     0.95, // per day a slot is seen: about three weeks
+		dowDecay:      0.75, // per week: about four weeks
+		dispDecay:     1 - 1/(7*bpd),
+		shareDecay:    1 - 1/(7*bpd),
+		mbDecay:       1 - 1/(3*bpd),
+		keepModel:     r.opts.KeepModel,
+	}
+	if d.keepModel && len(r.opts.ModelPartitions) > 0 {
+		d.modelFor = make(map[string]bool, len(r.opts.ModelPartitions))
+		for _, p := range r.opts.ModelPartitions {
+			d.modelFor[p] = true
+		}
+	}
+	return d
+}
+
+func (d *rateDetector) state(t *table) *rateState {
+	for int(t.id) >= len(d.states) {
+		d.states = append(d.states, nil)
+	}
+	st := d.states[t.id]
+	if st == nil {
+		st = &rateState{
+			profY: make([]float64, 2*d.slots),
+			profE: make([]float64, 2*d.slots),
+			profN: make([]float64, 2*d.slots),
+			pendY: make([]float64, d.slots),
+			pendE: make([]float64, d.slots),
+			pendN: make([]float64, d.slots),
+			day:   math.MinInt64, pendDay: math.MinInt64, shareSc: 1, burstSc: 1,
+		}
+		d.states[t.id] = st
+	}
+	return st
+}
+
+func (d *rateDetector) bucket(r *Runner, f *frame) {
+	if d.none {
+		if r.fleet.hasData(f.seq) || (!d.nonZero && len(d.states) > 0) {
+			d.step(r, f, r.fleet)
+		}
+		return
+	}
+	if d.nonZero {
+		for _, e := range r.touched {
+			d.step(r, f, r.ents[e])
+		}
+		return
+	}
+	for _, t := range r.parts { // high_count: every partition since its first data
+		d.step(r, f, t)
+	}
+}
+
+// prediction is the model's view of one bucket before it is seen.
+type prediction struct {
+	mu, v     float64 // mean and variance of the modelled count
+	base      float64 // level without trend
+	level, fw float64 // level forecast; profile x weekday weight
+	profile   float64
+	weight    float64
+}
+
+// predict forecasts the partition's count in the bucket at cal.
+func (d *rateDetector) predict(st *rateState, cal calendar) prediction {
+	base := 0.0
+	if st.levE > 0 {
+		base = st.levY / st.levE
+	}
+	level := base
+	if st.days >= 3 {
+		lag := (1 - d.alpha) / d.alpha / d.bucketsPerDay // in days
+		level = math.Min(2*level, math.Max(0.5*level, level+st.trend*lag))
+	}
+	w := d.dowWeight(st, cal.dow, level)
+	prof := d.profile(st, cal.weekend, cal.slot, level*w)
+	mu := math.Max(muFloor, level*prof*w)
+	phi := phiPrior
+	if st.dispM2 > 0 {
+		data := (st.dispE2 - st.dispM1) / st.dispM2
+		prior := d.bucketsPerDay / 2
+		phi = (st.dispW*data + prior*phiPrior) / (st.dispW + prior)
+	}
+	phi = math.Max(phiMin, phi)
+	return prediction{mu: mu, v: mu + phi*mu*mu, base: base, level: level, fw: prof * w, profile: prof, weight: w}
+}
+
+// profile is the time-of-day factor of a slot, pooled with its neighbours
+// while it has few observations and shrunk to its prior: flat, by one
+// observation, for weekdays; the weekday shape, by four, for weekends, which
+// come only twice a week and would otherwise follow one noisy Saturday.
+func (d *rateDetector) profile(st *rateState, weekend bool, slot int32, expected float64) float64 {
+	prior, kappa := 1.0, 1.0
+	base := int32(0)
+	if weekend {
+		prior, kappa = d.profile(st, false, slot, expected), 4
+		base = d.slots
+	}
+	n := d.slots
+	own := base + slot
+	g := 4 / (4 + st.profN[own])
+	sy, se := st.profY[own], st.profE[own]
+	for k, w := range [...]float64{0.5, 0.25} {
+		off := int32(k + 1)
+		lo, hi := base+(slot-off+n)%n, base+(slot+off)%n
+		sy += g * w * (st.profY[lo] + st.profY[hi])
+		se += g * w * (st.profE[lo] + st.profE[hi])
+	}
+	if expected <= 0 {
+		if se > 0 {
+			return sy / se
+		}
+		return prior
+	}
+	return (sy + kappa*expected*prior) / (se + kappa*expected)
+}
+
+// dowWeight is the day-of-week factor, shrunk to 1 by one day of prior.
+func (d *rateDetector) dowWeight(st *rateState, dow int32, level float64) float64 {
+	prior := level * d.bucketsPerDay
+	den := st.dowE[dow] + prior
+	if den <= 0 {
+		return 1
+	}
+	return (st.dowY[dow] + prior) / den
+}
+
+// step scores and then learns one bucket of one partition.
+func (d *rateDetector) step(r *Runner, f *frame, t *table) {
+	st := d.state(t)
+	y := 0.0
+	if t.hasData(f.seq) {
+		y = float64(t.total)
+	}
+	off := 0.0
+	if d.nonZero {
+		off = 1
+	}
+	yo := y - off
+	keep := d.keepModel && (d.modelFor == nil || d.modelFor[t.name])
+	if !st.started {
+		d.start(st, yo)
+		if keep {
+			st.points = append(st.points, ModelPoint{Bucket: f.start * 1000, Actual: y,
+				Typical: y, Lower: y, Upper: y, Learning: true})
+		}
+		d.learnShares(r, f, t, st)
+		return
+	}
+	pr := d.predict(st, f.cal)
+	sd := math.Sqrt(pr.v)
+	learning := st.nObs < d.learn
+	point := int32(-1)
+	if keep {
+		point = int32(len(st.points))
+		st.points = append(st.points, ModelPoint{
+			Bucket: f.start * 1000, Actual: y, Typical: pr.mu + off,
+			Lower:    countQuantile(pr.mu, pr.v, -bandZ) + off,
+			Upper:    countQuantile(pr.mu, pr.v, bandZ) + off,
+			Learning: learning,
+		})
+	}
+	ycMB := math.Min(yo, pr.mu+winsorZ*sd) // this bucket's share of the window
+	var S, M, V float64
+	full := st.winN == mbWindow
+	if full {
+		for i := 0; i < mbWindow; i++ {
+			if i == st.winPos { // the oldest entry leaves the window
+				continue
+			}
+			S, M, V = S+st.win[i].y, M+st.win[i].mu, V+st.win[i].v
+		}
+		S, M, V = S+ycMB, M+pr.mu, V+pr.v
+	}
+	rho := 1.0
+	if st.mbW > 0 {
+		rho = math.Max(1, st.mbSq/st.mbW)
+	}
+	p1 := 1.0
+	if !learning {
+		p1 = d.singleP(st, yo, pr.mu, pr.v)
+		pm := 1.0
+		if full && yo >= pr.mu {
+			pm = quickUpper(S, M, rho*V)
+		}
+		pDay := math.Min(perDay(p1, d.bucketsPerDay), d.multiPerDay(pm))
+		raw := AnomalyScore(pDay)
+		if raw > 0 {
+			r.hist.add(raw, 1)
+			r.cands = append(r.cands, d.record(r, f, t, st, pr, y, off, p1, pm, pDay, raw, S, M, point))
+		} else {
+			r.hist.add(0, 1)
+		}
+	}
+	d.learnBucket(st, f.cal, pr, yo, ycMB, S, M, V, full, p1)
+	d.learnShares(r, f, t, st)
+}
+
+// perDay is the chance that n independent tests give a probability at most
+// p: 1 - (1 - p)^n.
+func perDay(p, n float64) float64 {
+	if !(p > 0) {
+		return SmallestProbability
+	}
+	if p >= 1 {
+		return 1
+	}
+	return math.Max(SmallestProbability, -math.Expm1(n*math.Log1p(-p)))
+}
+
+// multiPerDay corrects a window's probability for the windows in a day. The
+// window slides one bucket at a time, so neighbouring windows share 11 of 12
+// buckets; at the levels that matter (3.5 to 4.5 standard deviations) the
+// number of independent looks at the maximum of a sliding sum is about
+// n u^2 / (2 L), roughly half the buckets of a day, not a twelfth.
+func (d *rateDetector) multiPerDay(p float64) float64 {
+	return perDay(p, math.Max(1, d.bucketsPerDay/2))
+}
+
+// singleP is the probability of a bucket count at least y: the negative
+// binomial core mixed with the partition's bursts, doubled as ml-cpp does.
+func (d *rateDetector) singleP(st *rateState, y, mu, v float64) float64 {
+	sd := math.Sqrt(v)
+	if y <= mu+sd {
+		return 1
+	}
+	pi := (st.burstTot/st.burstSc + burstRatePrior) / (st.burstObs + burstRateObs)
+	pi = math.Min(pi, 0.5)
+	core := approxUpperTailProbability(y, mu, v) / 2
+	if core < 0.1 {
+		core = math.Exp(logUpperTail(y, mu, v))
+	}
+	tail := (1 - pi) * core
+	if bound := mu + winsorZ*sd; y > bound {
+		tail += pi * d.burstTail(st, burstSize(y, mu))
+	} else {
+		tail += pi
+	}
+	return math.Max(SmallestProbability, math.Min(1, 2*tail))
+}
+
+// burstSize is how far above expected a count is, in doublings.
+func burstSize(y, mu float64) float64 { return math.Log2((y + 1) / (mu + 1)) }
+
+// burstTail is the share of the partition's bursts at least size m, the
+// prior included (its tail falls 8-fold per doubling: 2^(-3m)).
+func (d *rateDetector) burstTail(st *rateState, m float64) float64 {
+	m = math.Max(m, 0)
+	prior := math.Exp2(-3 * m)
+	above := 0.0
+	for b := min(int(m/burstBinWidth), burstBins-1); b < burstBins; b++ {
+		above += st.burst[b]
+	}
+	return (above/st.burstSc + burstPrior*prior) / (st.burstTot/st.burstSc + burstPrior)
+}
+
+// learnBurst adds a bucket above mu + 3 sd to the burst history, weighted by
+// how possible it looked, and ages the history by one observation.
+func (d *rateDetector) learnBurst(st *rateState, y, mu, v, p float64) {
+	st.burstSc /= d.dispDecay
+	st.burstObs = d.dispDecay*st.burstObs + 1
+	if st.burstSc > rescaleAt {
+		for i := range st.burst {
+			st.burst[i] /= st.burstSc
+		}
+		st.burstTot /= st.burstSc
+		st.burstSc = 1
+	}
+	if y <= mu+winsorZ*math.Sqrt(v) {
+		return
+	}
+	w := 1.0
+	if p < LargestSignificantProbability {
+		w = math.Log(LargestSignificantProbability) / math.Log(math.Max(p, SmallestProbability))
+		w *= w
+	}
+	b := min(int(math.Max(burstSize(y, mu), 0)/burstBinWidth), burstBins-1)
+	st.burst[b] += w * st.burstSc
+	st.burstTot += w * st.burstSc
+}
+
+// quickUpper is upperTailProbability, skipping the exact tail when a cheap
+// bound shows the count is nowhere near anomalous.
+func quickUpper(y, mu, v float64) float64 {
+	if y <= mu+math.Sqrt(v) {
+		return 1
+	}
+	if a := approxUpperTailProbability(y, mu, v); a > 0.2 {
+		return a
+	}
+	return upperTailProbability(y, mu, v)
+}
+
+// start initializes a partition from its first observation.
+func (d *rateDetector) start(st *rateState, yo float64) {
+	st.started = true
+	st.levY, st.levE = math.Max(yo, 0), 1
+	st.mbSq, st.mbW = 1.5*d.bucketsPerDay, d.bucketsPerDay
+	st.nObs = 1
+}
+
+// learnBucket folds one observation into the model.
+func (d *rateDetector) learnBucket(st *rateState, cal calendar, pr prediction, yo, ycMB, S, M, V float64, full bool, p1 float64) {
+	sd := math.Sqrt(pr.v)
+	if st.nObs >= d.learn {
+		d.learnBurst(st, yo, pr.mu, pr.v, p1)
+	}
+	yu := yo
+	if st.nObs >= d.learn {
+		if bound := pr.mu + winsorZ*sd; yo > bound {
+			st.over++
+			relax := math.Min(1, float64(st.over)/(d.bucketsPerDay/4))
+			yu = bound + (yo-bound)*relax
+		} else {
+			st.over = 0
+		}
+	}
+	yu = math.Max(yu, 0)
+	// Dispersion from the residual of the prediction.
+	e := yu - pr.mu
+	st.dispE2 = d.dispDecay*st.dispE2 + e*e
+	st.dispM1 = d.dispDecay*st.dispM1 + pr.mu
+	st.dispM2 = d.dispDecay*st.dispM2 + pr.mu*pr.mu
+	st.dispW = d.dispDecay*st.dispW + 1
+	// Level: ratio of weighted sums of counts and of seasonal factors.
+	st.levY = (1-d.alpha)*st.levY + d.alpha*yu
+	st.levE = (1-d.alpha)*st.levE + d.alpha*pr.fw
+	// Profile slot and day-of-week weight, pending until the day ends.
+	if cal.day != st.pendDay {
+		d.foldDay(st)
+		st.pendDay, st.pendWE, st.pendDow = cal.day, cal.weekend, cal.dow
+	}
+	st.pendY[cal.slot] += yu
+	st.pendE[cal.slot] += pr.level * pr.weight
+	st.pendN[cal.slot]++
+	st.pendWY += yu
+	st.pendWE2 += pr.level * pr.profile
+	// Trend from one day's level to the next.
+	if cal.day != st.day {
+		if st.day != math.MinInt64 {
+			if st.days > 0 {
+				st.trend = 0.7*st.trend + 0.3*(pr.base-st.dayLevel)/float64(cal.day-st.day)
+			}
+			st.days++
+		}
+		st.day, st.dayLevel = cal.day, pr.base
+	}
+	// Multi-bucket window and its variance inflation.
+	// The window's variance inflation is learned once the daily shape has had
+	// two days: before that the sums mostly measure the model's own ignorance.
+	if full && V > 0 && float64(st.nObs) >= 2*d.bucketsPerDay {
+		z2 := (S - M) * (S - M) / V
+		st.mbSq = d.mbDecay*st.mbSq + math.Min(z2, 9)
+		st.mbW = d.mbDecay*st.mbW + 1
+	}
+	st.win[st.winPos] = winEntry{y: ycMB, mu: pr.mu, v: pr.v}
+	st.winPos = (st.winPos + 1) % mbWindow
+	if st.winN < mbWindow {
+		st.winN++
+	}
+	st.nObs++
+}
+
+// foldDay adds the finished day's observations to the profile and weight.
+func (d *rateDetector) foldDay(st *rateState) {
+	if st.pendDay == math.MinInt64 {
+		return
+	}
+	base := int32(0)
+	if st.pendWE {
+		base = d.slots
+	}
+	for s := int32(0); s < d.slots; s++ {
+		if st.pendN[s] == 0 {
+			continue
+		}
+		i := base + s
+		st.profY[i] = d.profDecay*st.profY[i] + st.pendY[s]
+		st.profE[i] = d.profDecay*st.profE[i] + st.pendE[s]
+		st.profN[i] = d.profDecay*st.profN[i] + 1
+		st.pendY[s], st.pendE[s], st.pendN[s] = 0, 0, 0
+	}
+	// Day-of-week weights learn only once the rest of the model has seen
+	// three days: measured against a model still finding the daily shape, a
+	// first week's ratios would stay wrong for a month.
+	if float64(st.nObs) >= 3*d.bucketsPerDay {
+		st.dowY[st.pendDow] = d.dowDecay*st.dowY[st.pendDow] + st.pendWY
+		st.dowE[st.pendDow] = d.dowDecay*st.dowE[st.pendDow] + st.pendWE2
+	}
+	st.pendWY, st.pendWE2 = 0, 0
+}
+
+// learnShares folds the bucket's executables into the partition's shares,
+// which set each executable's expected count when explaining an anomaly.
+func (d *rateDetector) learnShares(r *Runner, f *frame, t *table, st *rateState) {
+	if !t.hasData(f.seq) {
+		return
+	}
+	st.shareSc /= d.shareDecay
+	if st.shareSc > rescaleAt {
+		for i := range t.cells {
+			t.cells[i].a /= st.shareSc
+		}
+		for i := range st.entShare {
+			st.entShare[i] /= st.shareSc
+		}
+		st.shareTot /= st.shareSc
+		st.entTot /= st.shareSc
+		st.shareSc = 1
+	}
+	for _, l := range t.present {
+		c := &t.cells[l]
+		c.a += float64(c.cnt) * st.shareSc
+	}
+	st.shareTot += float64(t.total) * st.shareSc
+	if d.none {
+		for len(st.entShare) < len(r.ents) {
+			st.entShare = append(st.entShare, 0)
+		}
+		for _, e := range r.touched {
+			st.entShare[e] += float64(r.ents[e].total) * st.shareSc
+		}
+		st.entTot += float64(t.total) * st.shareSc
+	}
+}
+
+func (d *rateDetector) record(r *Runner, f *frame, t *table, st *rateState, pr prediction,
+	y, off, p1, pm, pDay, raw, S, M float64, point int32) candidate {
+	lower := countQuantile(pr.mu, pr.v, -bandZ) + off
+	upper := countQuantile(pr.mu, pr.v, bandZ) + off
+	multi := pm < p1
+	impact := multiBucketImpact(p1, pm)
+	rec := Record{
+		PartitionFieldName: r.job.PartitionFieldName(),
+		Actual:             []float64{y},
+		Typical:            []float64{pr.mu + off},
+		MultiBucketImpact:  impact,
+		Explanation: Explanation{
+			AnomalyType:             "spike",
+			LowerConfidenceBound:    lower,
+			TypicalValue:            pr.mu + off,
+			UpperConfidenceBound:    upper,
+			SingleBucketProbability: p1,
+			MultiBucketProbability:  pm,
+		},
+	}
+	if st.winN == mbWindow {
+		rec.Explanation.MultiBucketActual = S + mbWindow*off
+		rec.Explanation.MultiBucketTypical = M + mbWindow*off
+	}
+	// Influence is measured on the single bucket. A record made by the
+	// 12-bucket window is a sustained shift of the whole partition: this
+	// bucket's split says little about it, so it names the partition only
+	// and the sentence lists the largest contributors.
+	yo := y - off
+	without := func(x float64) (p, pRec float64) {
+		p = d.singleP(st, yo-x, pr.mu, pr.v)
+		return p, perDay(p, d.bucketsPerDay)
+	}
+	pUsed := p1
+	if multi {
+		pUsed = 1
+	}
+	excs := influences(d.executableExcess(r, t, st, pr.mu+off), pUsed, without)
+	var influencers []Influencer
+	var exeNames []string
+	for _, c := range excs {
+		if c.influencer && len(exeNames) < r.opts.MaxInfluencerValues {
+			exeNames = append(exeNames, c.name)
+		}
+	}
+	if d.none {
+		hosts := influences(d.entityExcess(r, st, pr.mu+off), pUsed, without)
+		var names []string
+		for _, c := range hosts {
+			if c.influencer && len(names) < r.opts.MaxInfluencerValues {
+				names = append(names, c.name)
+			}
+		}
+		if len(names) > 0 {
+			influencers = append(influencers, Influencer{FieldName: r.job.EntityField, FieldValues: names})
+			rec.Entity = names[0]
+		}
+	} else {
+		rec.PartitionFieldValue, rec.Entity = t.name, t.name
+		influencers = append(influencers, Influencer{FieldName: r.job.EntityField, FieldValues: []string{t.name}})
+	}
+	if len(exeNames) > 0 {
+		influencers = append(influencers, Influencer{FieldName: FieldExecutable, FieldValues: exeNames})
+	}
+	rec.Influencers = influencers
+	rec.Why = rateWhy(y, pr.mu+off, lower, upper, multi, rec.Explanation, exeNames, excs)
+	return candidate{raw: raw, p: pDay, part: t.id, rec: rec, point: point, sortBy: t.name}
+}
+
+// executableExcess lists the executables that ran above their usual share of
+// an expected total.
+func (d *rateDetector) executableExcess(r *Runner, t *table, st *rateState, expected float64) []contribution {
+	d.contrib = d.contrib[:0]
+	for _, l := range t.present {
+		share := 0.0
+		if st.shareTot > 0 {
+			share = t.cells[l].a / st.shareTot
+		}
+		if x := float64(t.cells[l].cnt) - share*expected; x > 0 {
+			d.contrib = append(d.contrib, contribution{id: l, name: r.exeNames.name(t.cells[l].exe), excess: x})
+		}
+	}
+	return d.contrib
+}
+
+// entityExcess is executableExcess for the entities of a fleet-wide series.
+func (d *rateDetector) entityExcess(r *Runner, st *rateState, expected float64) []contribution {
+	var out []contribution
+	for _, e := range r.touched {
+		share := 0.0
+		if st.entTot > 0 && int(e) < len(st.entShare) {
+			share = st.entShare[e] / st.entTot
+		}
+		if x := float64(r.ents[e].total) - share*expected; x > 0 {
+			out = append(out, contribution{id: e, name: r.ents[e].name, excess: x})
+		}
+	}
+	return out
+}
+
+// influences decides which contributors drove an anomaly. Each gets ml-cpp's
+// complement influence, 1 - ln P(without it) / ln P, and is an influencer at
+// 0.5 or more. Two processes sharing a burst (ssh and scp) each leave an
+// anomalous remainder on their own, so neither reaches 0.5 that way. Hence
+// also: the smallest group, taken in order of excess, whose removal leaves a
+// bucket that would make no record; every member that would make a record
+// on its own (the rest of the group removed) is an influencer too, with
+// influence ln P(only it) / ln P if that is higher.
+func influences(cs []contribution, p float64, without func(float64) (p, pRec float64)) []contribution {
+	slices.SortFunc(cs, func(a, b contribution) int {
+		if c := cmp.Compare(b.excess, a.excess); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	if len(cs) > maxInfluencers {
+		cs = cs[:maxInfluencers]
+	}
+	if len(cs) == 0 || !(p < 1) {
+		return cs
+	}
+	lp := math.Log(math.Max(p, SmallestProbability))
+	logRatio := func(pw float64) float64 {
+		return math.Max(0, math.Min(1, math.Log(math.Max(pw, SmallestProbability))/lp))
+	}
+	for i := range cs {
+		pw, _ := without(cs[i].excess)
+		cs[i].infl = 1 - logRatio(pw)
+		cs[i].influencer = cs[i].infl >= influenceFloor
+	}
+	removed, group := 0.0, len(cs)
+	for i := range cs {
+		removed += cs[i].excess
+		if _, rec := without(removed); rec >= LargestSignificantProbability {
+			group = i + 1
+			break
+		}
+	}
+	if group > 1 {
+		for j := 0; j < group; j++ {
+			pOnly, recOnly := without(removed - cs[j].excess)
+			if recOnly < LargestSignificantProbability {
+				cs[j].influencer = true
+				cs[j].infl = math.Max(cs[j].infl, logRatio(pOnly))
+			}
+		}
+	}
+	slices.SortStableFunc(cs, func(a, b contribution) int {
+		if a.influencer != b.influencer {
+			return cmp.Compare(b2i(b.influencer), b2i(a.influencer))
+		}
+		return cmp.Compare(b.infl, a.infl)
+	})
+	return cs
+}
+
+// multiBucketImpact is ml-cpp's measure, in [-5, 5], of how much the
+// multi-bucket probability rather than the single-bucket one made the record.
+func multiBucketImpact(p1, pm float64) float64 {
+	ls := math.Log(math.Max(p1, SmallestProbability))
+	lm := math.Log(math.Max(pm, SmallestProbability))
+	scale := 5 * math.Min(ls, lm) / math.Min(math.Max(ls, lm), -0.001) / math.Log(1000)
+	return math.Max(-5, math.Min(5, scale*(ls-lm)))
+}
+
+func rateWhy(y, typical, lower, upper float64, multi bool, ex Explanation, drivers []string, excs []contribution) string {
+	var b strings.Builder
+	if multi {
+		fmt.Fprintf(&b, "sustained rise: %.0f executions in the last %d buckets vs %.0f expected; this bucket %.0f vs %.0f expected",
+			ex.MultiBucketActual, mbWindow, ex.MultiBucketTypical, y, typical)
+	} else {
+		fmt.Fprintf(&b, "%.0f executions vs %.0f expected (95%% band %.0f-%.0f)", y, typical, lower, upper)
+	}
+	if len(drivers) > 0 {
+		fmt.Fprintf(&b, "; driven by %s", strings.Join(sortedCopy(drivers), ", "))
+	} else if len(excs) > 0 {
+		names := make([]string, 0, 3)
+		for _, c := range excs[:min(3, len(excs))] {
+			names = append(names, c.name)
+		}
+		fmt.Fprintf(&b, "; largest contributors %s", strings.Join(names, ", "))
+	}
+	return b.String()
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+func (d *rateDetector) setPointScore(part, point int32, score float64) {
+	if int(part) < len(d.states) && d.states[part] != nil && int(point) < len(d.states[part].points) {
+		d.states[part].points[point].Score = score
+	}
+}
+
+func (d *rateDetector) model(r *Runner) map[string][]ModelPoint {
+	if !d.keepModel {
+		return nil
+	}
+	out := make(map[string][]ModelPoint)
+	for _, t := range r.parts {
+		if int(t.id) < len(d.states) && d.states[t.id] != nil && len(d.states[t.id].points) > 0 {
+			out[t.name] = slices.Clone(d.states[t.id].points)
+		}
+	}
+	return out
+}

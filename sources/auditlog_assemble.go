@@ -1,0 +1,364 @@
+package sources
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	libaudit "github.com/elastic/go-libaudit/v2"
+	"github.com/elastic/go-libaudit/v2/auparse"
+)
+
+const (
+	// reassemblyTimeout is effectively never: the reassembler's timeout runs on
+	// the wall clock, which says nothing about a file, so events complete on
+	// their end marker or when the window is full.
+	reassemblyTimeout = 30 * 24 * time.Hour
+	// A record that goes back this far in serials, or is this much later than
+	// the highest serial seen, starts a new series (reboot): see restarts.
+	restartSerialGap = 1 << 20
+	restartTimeGap   = 2 * time.Second
+	// internLimit bounds the table of repeated strings (hosts, executables).
+	internLimit = 4096
+)
+
+// auditAssembler groups records into events with go-libaudit's reassembler,
+// one per node (serials are per machine), and turns each event into a
+// sources.Event. It runs on one goroutine, in file order.
+type auditAssembler struct {
+	sel     Selection
+	host    string // for records without node=
+	window  int
+	reports []FileReport
+	paths   []string
+	fn      EventFunc
+	err     error // the first error from fn; later events are dropped
+
+	nodes map[string]*auditNode
+	order []*auditNode // first-seen order, so the final flush is deterministic
+
+	event Event
+	strs  map[string]string
+	eoe   auparse.AuditMessage // end-of-event marker for runs that end their event
+}
+
+type auditNode struct {
+	r        *libaudit.Reassembler
+	started  bool
+	high     uint32 // highest serial seen, in the order that survives rollover at 2^32
+	highTime time.Time
+}
+
+func newAuditAssembler(sel Selection, host string, window int, paths []string, fn EventFunc) *auditAssembler {
+	reports := make([]FileReport, len(paths))
+	for i, p := range paths {
+		reports[i].Path = p
+	}
+	return &auditAssembler{
+		sel: sel, host: host, window: window, reports: reports, paths: paths, fn: fn,
+		nodes: map[string]*auditNode{},
+		strs:  map[string]string{},
+		eoe:   auparse.AuditMessage{RecordType: auparse.AUDIT_EOE},
+	}
+}
+
+// push hands a run of records of one event (its head) to its node's
+// reassembler, or an EOE record alone.
+func (a *auditAssembler) push(rec *auditRecord) error {
+	msg := rec.msg
+	if msg.RecordType >= auparse.AUDIT_DAEMON_START && msg.RecordType <= auparse.AUDIT_LAST_DAEMON {
+		// auditd's own records count with auditd's serial, not the kernel's:
+		// in the window they would collide with kernel events.
+		a.ReassemblyComplete([]*auparse.AuditMessage{msg})
+		return a.err
+	}
+	n := a.nodes[rec.node]
+	if n == nil {
+		r, err := libaudit.NewReassembler(a.window, reassemblyTimeout, a)
+		if err != nil {
+			return fmt.Errorf("audit log: start reassembly: %w", err)
+		}
+		n = &auditNode{r: r}
+		a.nodes[strings.Clone(rec.node)] = n
+		a.order = append(a.order, n)
+	}
+	if n.restarts(msg) {
+		// Flush the old series whole, so no event of it waits in the window
+		// for records that can no longer come, and serials never mix.
+		if err := n.r.Close(); err != nil {
+			return fmt.Errorf("audit log: flush reassembly: %w", err)
+		}
+		r, err := libaudit.NewReassembler(a.window, reassemblyTimeout, a)
+		if err != nil {
+			return fmt.Errorf("audit log: start reassembly: %w", err)
+		}
+		n.r = r
+	}
+	n.r.PushMessage(msg)
+	if rec.completes {
+		// The reassembler keeps no EOE message, so one serves every run.
+		a.eoe.Sequence, a.eoe.Timestamp = msg.Sequence, msg.Timestamp
+		n.r.PushMessage(&a.eoe)
+	}
+	return a.err
+}
+
+// restarts reports a record that begins a new series of serials: the kernel
+// numbers records from 1 again after a reboot, and a log spans reboots. A
+// serial at or behind the highest seen is a late record of a recent event,
+// unless it is far behind or clearly later in time (an event's records share
+// one timestamp, and late records are never newer than what came before).
+func (n *auditNode) restarts(msg *auparse.AuditMessage) bool {
+	seq, ts := msg.Sequence, msg.Timestamp
+	if !n.started {
+		n.started, n.high, n.highTime = true, seq, ts
+		return false
+	}
+	behind := int32(n.high - seq) // wraps, so 2^32-1 is behind 0
+	if behind < 0 {
+		n.high, n.highTime = seq, ts
+		return false
+	}
+	if behind > restartSerialGap || ts.Sub(n.highTime) > restartTimeGap {
+		n.high, n.highTime = seq, ts
+		return true
+	}
+	return false
+}
+
+// flush completes every event still in a window, at the end of the input.
+func (a *auditAssembler) flush() error {
+	for _, n := range a.order {
+		if err := n.r.Close(); err != nil {
+			return fmt.Errorf("audit log: flush reassembly: %w", err)
+		}
+	}
+	return a.err
+}
+
+// EventsLost is part of libaudit.Stream. Serial gaps are normal in files
+// (rules filter, auditd restarts), so they are not reported.
+func (a *auditAssembler) EventsLost(int) {}
+
+// ReassemblyComplete is part of libaudit.Stream: one event's records, in the
+// order read.
+//
+// What an event needs: a SYSCALL record that names the executable. Records
+// lost around it (EXECVE, CWD, PROCTITLE) leave those fields empty, with the
+// arguments taken from PROCTITLE when EXECVE is missing; an event whose
+// SYSCALL record was lost is counted as seen but not yielded, since nothing
+// else in it says which program ran.
+func (a *auditAssembler) ReassemblyComplete(msgs []*auparse.AuditMessage) {
+	if len(msgs) == 0 {
+		return
+	}
+	first := msgs[0].Payload.(*auditRecord)
+	report := &a.reports[first.file]
+	report.Seen++
+	if a.err != nil {
+		return
+	}
+	var sys, cwd, title *auditRecord
+	hasExecve := false
+	for _, m := range msgs {
+		run := m.Payload.(*auditRecord).run
+		for i := range run {
+			rec := &run[i]
+			switch rec.typ {
+			case auparse.AUDIT_SYSCALL:
+				if sys == nil {
+					sys = rec
+				}
+			case auparse.AUDIT_EXECVE:
+				hasExecve = true
+			case auparse.AUDIT_CWD:
+				if cwd == nil {
+					cwd = rec
+				}
+			case auparse.AUDIT_PROCTITLE:
+				if title == nil {
+					title = rec
+				}
+			}
+		}
+	}
+	if sys == nil || sys.sys == nil {
+		return // no syscall, or not one the selection takes
+	}
+	f := sys.sys
+	if (a.sel == Executions && !f.execution) || strings.TrimSpace(f.exe) == "" {
+		return
+	}
+
+	e := &a.event
+	*e = Event{
+		Time:       msgs[0].Timestamp,
+		Host:       a.intern(first.node),
+		Executable: a.intern(f.exe),
+		Name:       a.intern(f.comm),
+		User: User{
+			ID:      a.intern(f.uid),
+			Name:    a.intern(f.uidName),
+			AuditID: a.intern(f.auid),
+		},
+		PID:     f.pid,
+		PPID:    f.ppid,
+		Result:  f.result,
+		Syscall: a.intern(f.syscall),
+		Origin:  Origin{File: a.paths[first.file], Line: first.line},
+	}
+	if e.Host == "" {
+		e.Host = a.host
+	}
+	if f.auid != "unset" {
+		e.User.AuditName = a.intern(f.auidName)
+	}
+	if cwd != nil && cwd.value != "" {
+		e.WorkingDir = a.intern(decodeAuditValue(cwd.value, nulToSpace))
+	}
+	if title != nil && title.value != "" {
+		e.Title = strings.Clone(decodeAuditValue(title.value, nulToSpace))
+	}
+	if hasExecve {
+		e.Args = assembleArgs(msgs)
+	}
+	if e.Args == nil && title != nil && title.value != "" {
+		e.Args = proctitleArgs(title.value)
+	}
+	if f.execution {
+		// Other syscalls get no action: Auditbeat names them from aucoalesce's
+		// normalization table, whose YAML parser this module does not carry.
+		e.Action = "executed"
+	}
+	if err := a.fn(e); err != nil {
+		a.err = err
+		return
+	}
+	report.Events++
+}
+
+// intern returns a copy of s that does not pin the chunk of log text it was
+// cut from, shared between events: hosts, users and executables repeat.
+func (a *auditAssembler) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := a.strs[s]; ok {
+		return v
+	}
+	if len(a.strs) >= internLimit {
+		clear(a.strs)
+	}
+	v := strings.Clone(s)
+	a.strs[v] = v
+	return v
+}
+
+// assembleArgs builds argv from an event's EXECVE records: whole arguments
+// (aN) and arguments split in pieces (aN_len, aN[0], aN[1], ...), possibly
+// over several records. When records were lost it returns the arguments up to
+// the first one missing or incomplete, and nil when there are none.
+func assembleArgs(msgs []*auparse.AuditMessage) []string {
+	argc, nparts := -1, 0
+	for _, m := range msgs {
+		run := m.Payload.(*auditRecord).run
+		for i := range run {
+			if x := run[i].execve; x != nil {
+				if argc < 0 && x.argc >= 0 {
+					argc = x.argc
+				}
+				nparts += len(x.parts)
+			}
+		}
+	}
+	// Arguments past the number of parts read cannot all be present.
+	n := nparts
+	if argc >= 0 && argc < n {
+		n = argc
+	}
+	type argState struct {
+		whole    string
+		hasWhole bool
+		declared int
+		pieces   []argPart
+	}
+	args := make([]argState, n)
+	for _, m := range msgs {
+		run := m.Payload.(*auditRecord).run
+		for i := range run {
+			x := run[i].execve
+			if x == nil {
+				continue
+			}
+			for _, p := range x.parts {
+				if p.arg >= n {
+					continue
+				}
+				st := &args[p.arg]
+				switch p.piece {
+				case pieceWhole:
+					st.whole, st.hasWhole = p.text, true
+				case pieceLength:
+					st.declared = p.length
+				default:
+					st.pieces = append(st.pieces, p)
+				}
+			}
+		}
+	}
+	out := make([]string, 0, n)
+	for i := range args {
+		st := &args[i]
+		if st.hasWhole {
+			out = append(out, strings.Clone(st.whole))
+			continue
+		}
+		text, ok := joinArgPieces(st.pieces, st.declared)
+		if !ok {
+			break
+		}
+		out = append(out, text)
+	}
+	if len(out) == 0 && argc != 0 {
+		return nil
+	}
+	return out
+}
+
+// joinArgPieces joins the pieces of one split argument in order, or says the
+// argument is incomplete: a piece missing, or fewer characters than declared.
+func joinArgPieces(pieces []argPart, declared int) (string, bool) {
+	if len(pieces) == 0 {
+		return "", false
+	}
+	ordered := make([]string, len(pieces))
+	seen := make([]bool, len(pieces))
+	total := 0
+	for _, p := range pieces {
+		if p.piece >= len(pieces) || seen[p.piece] {
+			return "", false
+		}
+		ordered[p.piece], seen[p.piece] = p.text, true
+		total += p.length
+	}
+	if declared > 0 && total != declared {
+		return "", false
+	}
+	joined := strings.Join(ordered, "")
+	if i := strings.IndexByte(joined, 0); i >= 0 {
+		joined = joined[:i]
+	}
+	// Pieces are raw bytes: a character may straddle two of them.
+	return strings.ToValidUTF8(joined, "\uFFFD"), true
+}
+
+// proctitleArgs splits the process title (the command line, NUL-separated,
+// cut by the kernel at 128 bytes) into arguments.
+func proctitleArgs(orig string) []string {
+	if !isAuditHex(orig) {
+		return []string{strings.Clone(unquoteAuditValue(orig))}
+	}
+	text := decodeAuditValue(orig, nulKeep)
+	text = strings.TrimSuffix(text, "\x00")
+	return strings.Split(text, "\x00")
+}
