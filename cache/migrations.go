@@ -28,6 +28,7 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		{Name: "counts, events and coverage", SQL: schemaV1},
+		{Name: "detection results and triage", SQL: schemaResults},
 	}
 }
 

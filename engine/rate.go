@@ -242,9 +242,11 @@ func (d *rateDetector) predict(st *rateState, cal calendar) prediction {
 }
 
 // profile is the time-of-day factor of a slot, pooled with its neighbours
-// while it has few observations and shrunk to its prior: flat, by one
-// observation, for weekdays; the weekday shape, by four, for weekends, which
-// come only twice a week and would otherwise follow one noisy Saturday.
+// while it has few observations and shrunk to its prior: flat, worth one
+// observation, for weekdays; the weekday shape, worth four, for weekends,
+// which come only twice a week and would otherwise follow one noisy Saturday.
+// The prior's weight fades as the slot's own observations grow, so a deep
+// night trough is not held up towards the daily mean for ever.
 func (d *rateDetector) profile(st *rateState, weekend bool, slot int32, expected float64) float64 {
 	prior, kappa := 1.0, 1.0
 	base := int32(0)
@@ -254,6 +256,7 @@ func (d *rateDetector) profile(st *rateState, weekend bool, slot int32, expected
 	}
 	n := d.slots
 	own := base + slot
+	kappa /= 1 + st.profN[own]/2
 	g := 4 / (4 + st.profN[own])
 	sy, se := st.profY[own], st.profE[own]
 	for k, w := range [...]float64{0.5, 0.25} {

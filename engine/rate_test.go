@@ -83,8 +83,8 @@ func TestRateCopyBurstIsCriticalWithSSHAndSCP(t *testing.T) {
 }
 
 func TestRateGentleNightRiseScoresThroughMultiBucket(t *testing.T) {
-	f := newSynthFleet(6, 9)
-	night := 8 * 96 // Tuesday of the second week, from midnight
+	f := newSynthFleet(6, 17)
+	night := 15 * 96 // Tuesday of the third week, from midnight
 	f.inject = func(h, b int, emit func(string, int64)) {
 		if h == 4 && b >= night+4 && b < night+24 { // 01:00 to 06:00: about 5 become 15
 			emit(synthExe(0), 5)

@@ -117,7 +117,7 @@ func parseAuditLine(line string, lastNoNewline bool, sel Selection, rec *auditRe
 	var enriched string
 	if i := strings.IndexByte(line, 0x1d); i >= 0 {
 		enriched = line[i+1:]
-		line = strings.TrimRight(line[:i], " ")
+		line = strings.TrimSpace(line[:i])
 	}
 	if !strings.HasPrefix(line, "type=") {
 		return reasonNotRecord, true
@@ -201,7 +201,7 @@ func parseAuditHeaderFast(line string, rec *auditRecord) bool {
 	if err != nil {
 		return false // auparse rejects it, and says why
 	}
-	rec.typ, rec.seq, rec.raw = typ, uint32(seq), rest[len("msg="):]
+	rec.typ, rec.seq, rec.raw = typ, uint32(seq), strings.TrimSpace(rest[len("msg="):])
 	rec.tsMilli = sec*1000 + ms
 	return true
 }

@@ -67,6 +67,9 @@ func TestCommands(t *testing.T) {
 			if h.m.ctx.Query.Partition != model.PartitionNone || !strings.Contains(h.view(), "(partition none)") {
 				t.Errorf("partition %q", h.m.ctx.Query.Partition)
 			}
+			if last := h.b.anomalyQs[len(h.b.anomalyQs)-1]; last.Partition != model.PartitionNone {
+				t.Errorf("anomalies asked with partition %q", last.Partition)
+			}
 		}},
 		{line: "state acknowledged", check: func(t *testing.T, h *harness) {
 			if v := h.view(); !strings.Contains(v, "web-04") || strings.Contains(v, "web-03") || !strings.Contains(v, "state acknowledged") {

@@ -65,6 +65,7 @@ func commands() []command {
 		genCommand(),
 		ingestCommand(),
 		statsCommand(),
+		scanCommand(),
 	}
 }
 

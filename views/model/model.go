@@ -245,12 +245,15 @@ type Triage struct {
 	Updated time.Time // zero when never triaged
 }
 
-// AnomalyQuery asks for the anomalies of one swimlane selection: one entity
-// (or every entity when Entity is empty) over [From, To).
+// AnomalyQuery asks for the anomalies of one swimlane selection: one job's
+// records for one entity (or every entity when Entity is empty) whose bucket
+// starts in [From, To).
 type AnomalyQuery struct {
-	Query
-	Entity   string
-	From, To time.Time
+	Job       string
+	Scope     Scope
+	Partition string
+	Entity    string
+	From, To  time.Time
 }
 
 // Progress reports how far long work has come. Total is 0 when unknown.

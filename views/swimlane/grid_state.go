@@ -432,7 +432,7 @@ func (m *Model) fetchRows() tea.Cmd {
 	}
 	m.rowsLoading = true
 	m.rowsErr = nil
-	q := model.AnomalyQuery{Query: m.query, Entity: sel.entity, From: sel.from, To: sel.to}
+	q := model.AnomalyQuery{Job: m.query.Job, Scope: m.query.Scope, Partition: m.query.Partition, Entity: sel.entity, From: sel.from, To: sel.to}
 	return view.Fetch(view.FetchMsg{
 		Key:   "anomalies",
 		Label: "anomalies",
