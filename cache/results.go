@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 )
 
@@ -177,4 +178,19 @@ func (s *Store) TriageFor(ctx context.Context, jobID string) (map[string]Triage,
 		out[t.AnomalyID] = t
 	}
 	return out, rows.Err()
+}
+
+// Remove deletes the cache file at path with its WAL and shared-memory
+// files. It refuses a file that is not an SQLite database, so a mistyped
+// path never deletes someone's data. A missing file is not an error.
+func Remove(path string) error {
+	if err := checkFile(path); err != nil {
+		return fmt.Errorf("cache %s: not removed: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cache %s: remove: %w", path, err)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 		pragma string
 		want   string
 	}{
-		{"PRAGMA user_version", "1"},
+		{"PRAGMA user_version", fmt.Sprint(SchemaVersion())},
 		{"PRAGMA application_id", "1095519827"},
 		{"PRAGMA journal_mode", "wal"},
 		{"PRAGMA foreign_keys", "1"},
@@ -38,9 +39,6 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s = %s, want %s", c.pragma, got, c.want)
 		}
-	}
-	if SchemaVersion() != 1 {
-		t.Errorf("SchemaVersion() = %d; update the pragma check above with the new migration", SchemaVersion())
 	}
 	for _, table := range []string{"entity", "executable", "load", "minute_count", "event", "span"} {
 		if n := queryInt(t, s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", table); n != 1 {
@@ -76,6 +74,7 @@ func TestMigrateAppliesPendingStepsInOrder(t *testing.T) {
 	}
 	defer s.Close()
 	var applied []string
+	base := SchemaVersion()
 	steps := append(migrations(),
 		migration{Name: "two", SQL: "CREATE TABLE two (x INTEGER)"},
 		migration{Name: "three", SQL: "INSERT INTO two VALUES (3)", Apply: func(ctx context.Context, tx *sql.Tx) error {
@@ -93,8 +92,8 @@ func TestMigrateAppliesPendingStepsInOrder(t *testing.T) {
 			break
 		}
 	}
-	if v := queryInt(t, s, "PRAGMA user_version"); v != 3 {
-		t.Errorf("user_version %d, want 3", v)
+	if v := queryInt(t, s, "PRAGMA user_version"); v != int64(base+2) {
+		t.Errorf("user_version %d, want %d", v, base+2)
 	}
 	if n := queryInt(t, s, "SELECT sum(x) FROM two"); n != 36 {
 		t.Errorf("migration rows sum %d, want 36", n)
@@ -104,11 +103,11 @@ func TestMigrateAppliesPendingStepsInOrder(t *testing.T) {
 	}
 	// A failing migration leaves the version where it was.
 	bad := append(steps, migration{Name: "bad", SQL: "CREATE TABLE two (x INTEGER)"})
-	if _, err := migrateOne(ctx, s.db, path, bad); err == nil || !strings.Contains(err.Error(), "schema 3 -> 4 (bad)") {
+	if _, err := migrateOne(ctx, s.db, path, bad); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema %d -> %d (bad)", base+2, base+3)) {
 		t.Errorf("bad migration error = %v", err)
 	}
-	if v := queryInt(t, s, "PRAGMA user_version"); v != 3 {
-		t.Errorf("user_version after failed migration %d, want 3", v)
+	if v := queryInt(t, s, "PRAGMA user_version"); v != int64(base+2) {
+		t.Errorf("user_version after failed migration %d, want %d", v, base+2)
 	}
 }
 
@@ -119,16 +118,17 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec("PRAGMA user_version = 7"); err != nil {
+	future := SchemaVersion() + 5
+	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", future)); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	_, err = Open(ctx, path)
 	var newer *NewerSchemaError
-	if !errors.As(err, &newer) || newer.Found != 7 || newer.Known != SchemaVersion() {
-		t.Fatalf("error %v, want a NewerSchemaError for schema 7", err)
+	if !errors.As(err, &newer) || newer.Found != future || newer.Known != SchemaVersion() {
+		t.Fatalf("error %v, want a NewerSchemaError for schema %d", err, future)
 	}
-	want := "cache " + path + " was written by a newer auditlens (schema 7, this build knows 1)"
+	want := fmt.Sprintf("cache %s was written by a newer auditlens (schema %d, this build knows %d)", path, future, SchemaVersion())
 	if err.Error() != want {
 		t.Errorf("error %q\nwant  %q", err, want)
 	}

@@ -11,7 +11,11 @@ import (
 func FuzzRunner(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
 	f.Add([]byte("\x00\x00\x05\xff\xff\xff\xff\xff\x01\x02\x03\x80\x00\x00\x00\x7f"))
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(fuzzBody)
+}
+
+func fuzzBody(t *testing.T, data []byte) {
+	{
 		entities := []string{"", "a", "b", "\x1b[31mred", "host-with-a-long-name"}
 		exes := []string{"", "/bin/sh", "/usr/bin/ssh", "/tmp/\x00x", "/usr/bin/scp", "/opt/app"}
 		for _, job := range append(Jobs(), mustJob(t, "host_rare_process").WithPartition(PartitionNone),
@@ -48,7 +52,7 @@ func FuzzRunner(f *testing.F) {
 			}
 			check(t, r.Results())
 		}
-	})
+	}
 }
 
 func check(t *testing.T, res Results) {

@@ -66,6 +66,8 @@ func commands() []command {
 		ingestCommand(),
 		statsCommand(),
 		scanCommand(),
+		tuiCommand(),
+		demoCommand(),
 	}
 }
 
@@ -78,8 +80,8 @@ func main() {
 
 // runMain dispatches to a subcommand and turns its error into an exit code.
 func runMain(ctx context.Context, env *environment, args []string) int {
-	if len(args) == 0 {
-		args = []string{"help"}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" && args[0] != "--version" {
+		args = append([]string{"tui"}, args...) // the console is the default
 	}
 	name, rest := args[0], args[1:]
 	switch name {

@@ -131,6 +131,7 @@ type Fleet struct {
 	admins     []int // indices into users
 	exes       []string
 	progExe    [numPrograms]uint16
+	comms      [numPrograms]string
 	prof       [numProfiles][]float32
 	profMean   [numProfiles]float64
 	tzOffset   int // office time zone, hours east of UTC
@@ -260,6 +261,7 @@ func (f *Fleet) buildExeTable() {
 	sort.Strings(f.exes)
 	for p := progID(1); p < numPrograms; p++ {
 		f.progExe[p] = uint16(slices.Index(f.exes, programs[p].exe))
+		f.comms[p] = programs[p].comm()
 	}
 }
 

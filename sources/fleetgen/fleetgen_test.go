@@ -371,6 +371,9 @@ func TestDefaultScenarioHasElasticIncidents(t *testing.T) {
 		t.Errorf("spree on %s: %d ssh/scp in its buckets (label %d), %d in the other %d days", spree.Entity, inSpree, spree.Events, sshOther, f.cfg.Days)
 	}
 	for _, h := range f.Hosts() {
+		if exes := f.Executables(h.Name); !slices.Contains(exes, "/usr/bin/dash") || len(exes) < 20 {
+			t.Errorf("Executables(%s) = %v", h.Name, exes)
+		}
 		if n := len(perExe[h.Name]); n < 25 || n > 80 {
 			t.Errorf("host %s (%s) runs %d distinct executables, want about 40", h.Name, h.Role, n)
 		}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/auditlens/auditlens/sources"
 	"github.com/elastic/go-libaudit/v2/auparse"
 )
 
@@ -98,5 +97,4 @@ func FuzzAuditLogArgs(f *testing.F) {
 			t.Fatalf("ECS document carries raw control bytes: %q", doc)
 		}
 	})
-	_ = sources.ScopeHost
 }

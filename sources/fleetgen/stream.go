@@ -398,7 +398,7 @@ func (s *entityStream) stepRecord(j *plannedJob, jd *jobDetail, k int) {
 		r.path = d.tried
 	} else {
 		r.exe = p.exe
-		r.comm = p.comm()
+		r.comm = s.f.comms[st.prog]
 		r.args = d.args
 		if len(r.args) == 0 {
 			r.args = []string{p.invoked()}
@@ -452,7 +452,7 @@ func (s *entityStream) noiseRecord(n *noiseEvent) {
 	r := &s.rec
 	*r = record{t: n.t, e: s.e, kind: n.kind, pid: jd.pids[k], ppid: jd.ppids[k], cwd: d.cwd,
 		uid: d.uid, euid: d.euid, gid: d.gid, auid: d.auid, ses: unsetID, tty: d.tty,
-		exe: p.exe, comm: p.comm(), title: d.args, success: true}
+		exe: p.exe, comm: s.f.comms[st.prog], title: d.args, success: true}
 	if d.ses == 1 {
 		r.ses = jd.ses
 	}

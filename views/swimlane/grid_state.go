@@ -4,9 +4,11 @@ package swimlane
 // geometry and motion, the sort, and the selection the table follows.
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/auditlens/auditlens/internal/safe"
@@ -349,15 +351,19 @@ func (m *Model) resort() {
 			m.sortKey[i] = mergeCell(lanes[i].Scores, lanes[i].States, c, z, m.stateFilter).score
 		}
 	}
-	sort.SliceStable(m.order, func(a, b int) bool {
-		i, j := m.order[a], m.order[b]
+	// A total order (ties end on the lane's index), so an unstable sort
+	// still gives the same order every time.
+	slices.SortFunc(m.order, func(i, j int) int {
 		if m.sort == bySelectedTime && m.sortKey[i] != m.sortKey[j] {
-			return m.sortKey[i] > m.sortKey[j]
+			return cmp.Compare(m.sortKey[j], m.sortKey[i])
 		}
 		if m.sort != byName && m.laneMax[i] != m.laneMax[j] {
-			return m.laneMax[i] > m.laneMax[j]
+			return cmp.Compare(m.laneMax[j], m.laneMax[i])
 		}
-		return lanes[i].Entity < lanes[j].Entity
+		if c := strings.Compare(lanes[i].Entity, lanes[j].Entity); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
 	})
 	m.shown = m.shown[:0]
 	for _, i := range m.order {
