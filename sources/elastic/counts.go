@@ -1,0 +1,425 @@
+package elastic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/auditlens/auditlens/cache"
+	"github.com/auditlens/auditlens/sources"
+)
+
+const (
+	// compositePageSize is how many buckets one page of the aggregation
+	// brings: large pages mean few round trips, and a page of minute buckets
+	// is well under a megabyte.
+	compositePageSize = 10000
+	// chunkSpan is the longest span stored in one transaction: an interrupted
+	// load keeps the whole days it finished.
+	chunkSpan = 24 * time.Hour
+	// settleDelay is how long documents may take to reach the cluster after
+	// they happen (shipping batches, ingest pipelines): a span ending later
+	// than this before now may still grow, so it is stored but not marked
+	// loaded.
+	settleDelay = 5 * time.Minute
+)
+
+// Progress says how far LoadCounts has come.
+type Progress struct {
+	From, To  time.Time // the range asked, on whole minutes
+	Spans     int       // spans to fetch (a day at most each)
+	SpansDone int       // spans stored
+	Pages     int       // aggregation pages read
+	Buckets   int64     // minute buckets received
+	Events    int64     // documents those buckets count
+	// Reached is the newest minute the current span's pages have come to.
+	Reached time.Time
+	// Done and Missing are how much of the range is stored and how much was
+	// missing from the cache at the start.
+	Done, Missing time.Duration
+}
+
+// LoadResult says what LoadCounts fetched and stored.
+type LoadResult struct {
+	Key string
+	// Missing lists what the cache did not hold at the start: what was fetched.
+	Missing []cache.Span
+	// Stored lists the spans stored, and Partial those of them that were not
+	// marked loaded (reaching into the present, or with shards failing), so
+	// that a later load fetches them again.
+	Stored, Partial []cache.Span
+	Loads           []int64
+	Requests        int
+	Pages           int
+	Buckets, Events int64
+	Warnings        []string
+}
+
+// LoadCounts fetches the per-minute counts of [from, to) that the cache
+// lacks, pushed down to the cluster as a composite aggregation, and stores
+// them span by span (a day at most, each in one transaction). from and to
+// are widened to whole minutes. On an error or a cancelled context, the
+// spans already stored stay, whole; the one in progress leaves nothing.
+func (s *Source) LoadCounts(ctx context.Context, store *cache.Store, from, to time.Time, sel sources.Selection, progress func(Progress)) (LoadResult, error) {
+	from, to = floorMinute(from), ceilMinute(to)
+	res := LoadResult{Key: s.Key(sel)}
+	if !from.Before(to) {
+		return res, fmt.Errorf("load counts: the range %s to %s is empty", from, to)
+	}
+	missing, err := store.MissingSpans(ctx, res.Key, from, to)
+	if err != nil {
+		return res, err
+	}
+	res.Missing = missing
+	if len(missing) == 0 {
+		return res, nil
+	}
+	var chunks []cache.Span
+	pr := Progress{From: from, To: to}
+	for _, m := range missing {
+		pr.Missing += m.To.Sub(m.From)
+		chunks = append(chunks, splitDays(m)...)
+	}
+	pr.Spans = len(chunks)
+	report := func() {
+		if progress != nil {
+			progress(pr)
+		}
+	}
+	report()
+
+	l := &countLoad{s: s, sel: sel, res: &res, pr: &pr, report: report}
+	if err := l.probe(ctx, missing[0].From, missing[len(missing)-1].To); err != nil {
+		return res, err
+	}
+	now := s.now()
+	for _, ch := range chunks {
+		partial := ch.To.After(now.Add(-settleDelay))
+		load, err := l.storeSpan(ctx, store, ch, partial)
+		if errors.Is(err, errShardsFailed) {
+			// Store what the shards that answered hold, but not as loaded.
+			partial = true
+			load, err = l.storeSpan(ctx, store, ch, true)
+		}
+		if err != nil {
+			return res, err
+		}
+		res.Loads = append(res.Loads, load)
+		res.Stored = append(res.Stored, ch)
+		if partial {
+			res.Partial = append(res.Partial, ch)
+		}
+		pr.SpansDone++
+		pr.Done += ch.To.Sub(ch.From)
+		report()
+	}
+	return res, nil
+}
+
+// errShardsFailed stops a span whose answer missed some shards' data.
+var errShardsFailed = errors.New("shards failed")
+
+// countLoad is one LoadCounts in progress.
+type countLoad struct {
+	s      *Source
+	sel    sources.Selection
+	res    *LoadResult
+	pr     *Progress
+	report func()
+	// The fields the aggregation groups by: the plan's chains less the
+	// fallback fields no document in the range needs.
+	host, container, exe []field
+	// tolerateShards is set while a span is fetched again after shards
+	// failed: the failure is then already reported.
+	tolerateShards bool
+}
+
+// probe decides which fallback fields the aggregation needs. A field after
+// the first of its chain matters only for documents that lack every field
+// before it; one request counts those documents for every such field, so
+// that the common case groups by one field per chain and pages stay small.
+func (l *countLoad) probe(ctx context.Context, from, to time.Time) error {
+	p := l.s.plan
+	chains := []struct {
+		key string
+		all []field
+		out *[]field
+	}{{"h", p.host, &l.host}, {"c", p.container, &l.container}, {"x", p.exe, &l.exe}}
+	filters := obj{}
+	for _, ch := range chains {
+		if len(ch.all) > 0 {
+			*ch.out = ch.all[:1]
+		}
+		for i := 1; i < len(ch.all); i++ {
+			filters[ch.key+strconv.Itoa(i)] = firstHolding(ch.all, i)
+		}
+	}
+	if len(filters) == 0 {
+		return nil
+	}
+	body := obj{
+		"size":             0,
+		"track_total_hits": false,
+		"query":            allOf(p.timeRange(from.UnixMilli(), to.UnixMilli()), p.selection(l.sel), p.hasExecutable()),
+		"aggs":             obj{"f": obj{"filters": obj{"filters": filters}}},
+	}
+	var ans struct {
+		searchStatus
+		Aggregations struct {
+			F struct {
+				Buckets map[string]struct {
+					DocCount int64 `json:"doc_count"`
+				} `json:"buckets"`
+			} `json:"f"`
+		} `json:"aggregations"`
+	}
+	if err := l.search(ctx, "find which host, container and executable fields the documents use", body, &ans); err != nil {
+		return err
+	}
+	for _, ch := range chains {
+		for i := 1; i < len(ch.all); i++ {
+			if ans.Aggregations.F.Buckets[ch.key+strconv.Itoa(i)].DocCount > 0 {
+				*ch.out = append(*ch.out, ch.all[i])
+			}
+		}
+	}
+	return nil
+}
+
+// storeSpan fetches one span's counts into the cache in one transaction.
+func (l *countLoad) storeSpan(ctx context.Context, store *cache.Store, span cache.Span, partial bool) (int64, error) {
+	l.tolerateShards = partial
+	stored, err := store.IngestSpan(ctx, cache.SpanLoad{Source: l.res.Key, From: span.From, To: span.To, Selection: l.sel, Partial: partial},
+		func(w *cache.SpanWriter) error {
+			if err := l.fetch(ctx, w, span, true); err != nil {
+				return err
+			}
+			if l.s.plan.onlyExecutions(l.sel) {
+				return nil
+			}
+			return l.fetch(ctx, w, span, false)
+		})
+	return stored.Load, err
+}
+
+// searchStatus is the part of a search answer that says whether it is whole.
+type searchStatus struct {
+	TimedOut bool `json:"timed_out"`
+	Shards   struct {
+		Total    int `json:"total"`
+		Failed   int `json:"failed"`
+		Failures []struct {
+			Index  string `json:"index"`
+			Reason struct {
+				Type   string `json:"type"`
+				Reason string `json:"reason"`
+			} `json:"reason"`
+		} `json:"failures"`
+	} `json:"_shards"`
+}
+
+// incomplete describes what an answer lacks, or "" when it is whole.
+func (st *searchStatus) incomplete() string {
+	switch {
+	case st.Shards.Failed > 0:
+		msg := fmt.Sprintf("%d of %d shards failed", st.Shards.Failed, st.Shards.Total)
+		if len(st.Shards.Failures) > 0 {
+			f := st.Shards.Failures[0]
+			msg += fmt.Sprintf(", the first on index %s: %s", clean(f.Index, 120), clean(f.Reason.Type+": "+f.Reason.Reason, 300))
+		}
+		return msg
+	case st.TimedOut:
+		return "the search timed out on the cluster, so some shards' results are missing"
+	}
+	return ""
+}
+
+// compositePage is one page of the counting aggregation.
+type compositePage struct {
+	searchStatus
+	Aggregations struct {
+		B struct {
+			AfterKey json.RawMessage `json:"after_key"`
+			Buckets  []struct {
+				Key      map[string]json.RawMessage `json:"key"`
+				DocCount int64                      `json:"doc_count"`
+			} `json:"buckets"`
+		} `json:"b"`
+	} `json:"aggregations"`
+}
+
+// fetch pages through the aggregation of one span, executions or the other
+// selected events, writing each page's counts.
+func (l *countLoad) fetch(ctx context.Context, w *cache.SpanWriter, span cache.Span, executions bool) error {
+	p := l.s.plan
+	kind := p.execution()
+	if !executions {
+		kind = not(kind)
+	}
+	sourcesList := []obj{{"t": obj{"date_histogram": obj{"field": p.time, "fixed_interval": "1m"}}}}
+	addChain := func(prefix string, fs []field) {
+		for i, f := range fs {
+			sourcesList = append(sourcesList, obj{prefix + strconv.Itoa(i): obj{"terms": obj{"field": f.name, "missing_bucket": true}}})
+		}
+	}
+	addChain("h", l.host)
+	addChain("c", l.container)
+	addChain("x", l.exe)
+	composite := obj{"size": compositePageSize, "sources": sourcesList}
+	body := obj{
+		"size":             0,
+		"track_total_hits": false,
+		"query":            allOf(p.timeRange(span.From.UnixMilli(), span.To.UnixMilli()), p.selection(l.sel), kind, p.hasExecutable()),
+		"aggs":             obj{"b": obj{"composite": composite}},
+	}
+	// Only the keys and counts come back: the answer is mostly buckets.
+	query := url.Values{"filter_path": {"timed_out,_shards,aggregations.b.after_key,aggregations.b.buckets.key,aggregations.b.buckets.doc_count"}}
+	counts := make([]cache.MinuteCount, 0, compositePageSize)
+	for {
+		var page compositePage
+		if err := l.searchQuery(ctx, "aggregate bucket counts", body, query, &page); err != nil {
+			return err
+		}
+		counts = counts[:0]
+		for _, b := range page.Aggregations.B.Buckets {
+			c, ok, err := l.bucket(b.Key, b.DocCount, executions)
+			if err != nil {
+				return err
+			}
+			if ok {
+				counts = append(counts, c)
+			}
+			l.pr.Events += b.DocCount
+		}
+		if err := w.IngestCounts(counts...); err != nil {
+			return err
+		}
+		l.res.Pages++
+		l.pr.Pages++
+		n := int64(len(page.Aggregations.B.Buckets))
+		l.res.Buckets += n
+		l.pr.Buckets += n
+		if len(counts) > 0 {
+			l.pr.Reached = time.Unix(counts[len(counts)-1].Minute, 0).UTC()
+		}
+		l.res.Events = l.pr.Events
+		l.report()
+		after := page.Aggregations.B.AfterKey
+		if len(after) == 0 || string(after) == "null" || n == 0 {
+			return nil
+		}
+		composite["after"] = after
+	}
+}
+
+// bucket turns a composite key into a minute count, taking for each chain
+// the first field that holds a value, as the field table does for a
+// document. ok is false for a bucket without an executable, which the file
+// readers reject too.
+func (l *countLoad) bucket(key map[string]json.RawMessage, n int64, execution bool) (c cache.MinuteCount, ok bool, err error) {
+	ms, err := strconv.ParseInt(string(key["t"]), 10, 64)
+	if err != nil || ms%60000 != 0 {
+		return c, false, fmt.Errorf("aggregate bucket counts: bucket time %.40q is not a minute in epoch milliseconds", key["t"])
+	}
+	first := func(prefix string, fs []field) (string, int, error) {
+		for i := range fs {
+			raw := key[prefix+strconv.Itoa(i)]
+			if len(raw) == 0 || string(raw) == "null" {
+				continue
+			}
+			var v string
+			if err := json.Unmarshal(raw, &v); err != nil {
+				// A keyword field holding a number or boolean comes back as one.
+				v = string(raw)
+			}
+			if v != "" {
+				return v, i, nil
+			}
+		}
+		return "", -1, nil
+	}
+	host, _, _ := first("h", l.host)
+	cont, ci, _ := first("c", l.container)
+	exe, _, _ := first("x", l.exe)
+	if exe == "" {
+		return c, false, nil
+	}
+	c = cache.MinuteCount{Scope: sources.ScopeHost, Entity: host, Minute: ms / 1000, Executable: exe, Execution: execution, Count: n}
+	if ci >= 0 {
+		c.Scope, c.Host, c.Entity = sources.ScopeContainer, host, cont
+		if l.container[ci].part == partRuntime {
+			c.Entity = "" // a runtime says the process ran in a container, not which
+		}
+	}
+	return c, true, nil
+}
+
+// search runs a search on the index pattern and decodes its answer, which
+// must hold every shard's results.
+func (l *countLoad) search(ctx context.Context, op string, body obj, out interface{ status() *searchStatus }) error {
+	return l.searchQuery(ctx, op, body, nil, out)
+}
+
+func (l *countLoad) searchQuery(ctx context.Context, op string, body obj, query url.Values, out interface{ status() *searchStatus }) error {
+	l.res.Requests++
+	if err := l.s.searchJSON(ctx, op, "/"+l.s.c.index+"/_search", body, query, out); err != nil {
+		return err
+	}
+	if why := out.status().incomplete(); why != "" {
+		msg := fmt.Sprintf("elasticsearch index %s: %s: %s; the counts of that span are kept but it is fetched again next time", l.s.c.index, op, why)
+		if !l.tolerateShards {
+			l.res.Warnings = append(l.res.Warnings, msg)
+			return errShardsFailed
+		}
+	}
+	return nil
+}
+
+func (st *searchStatus) status() *searchStatus { return st }
+
+// searchJSON posts a search body and decodes the answer into out.
+func (s *Source) searchJSON(ctx context.Context, op, path string, body obj, query url.Values, out any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("%s: encode the query: %w", op, err)
+	}
+	res, err := s.c.do(ctx, request{op: op, method: http.MethodPost, path: path, query: query, body: data,
+		privilege: `index privilege "read"`})
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(res.body, out); err != nil {
+		return &Error{Op: op, Host: res.host, Index: s.c.index, Status: res.status, kind: ErrBadResponse, err: err,
+			Reason: "the answer is not a search result"}
+	}
+	return nil
+}
+
+func floorMinute(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }
+
+func ceilMinute(t time.Time) time.Time {
+	f := floorMinute(t)
+	if f.Before(t) {
+		return f.Add(time.Minute)
+	}
+	return f
+}
+
+// splitDays cuts a span at UTC midnights, so each piece is a day at most.
+func splitDays(sp cache.Span) []cache.Span {
+	var out []cache.Span
+	for from := sp.From; from.Before(sp.To); {
+		next := from.Truncate(chunkSpan).Add(chunkSpan)
+		if next.After(sp.To) {
+			next = sp.To
+		}
+		out = append(out, cache.Span{From: from, To: next})
+		from = next
+	}
+	return out
+}
