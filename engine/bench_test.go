@@ -90,3 +90,36 @@ func BenchmarkDetectFleet(b *testing.B) {
 	hb := float64(hosts * days * 96)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/hb, "ns/host-bucket")
 }
+
+// BenchmarkFeed times one job over 200 hosts x 2 days, per count row.
+func BenchmarkFeed(b *testing.B) {
+	for _, id := range []string{"host_rare_process", "host_high_process_rate"} {
+		b.Run(id, func(b *testing.B) {
+			f := newBenchFleet(200, 2)
+			var ts []int64
+			var buckets [][]Count
+			for k := 0; k < f.buckets; k++ {
+				t, c := f.bucket(k)
+				ts = append(ts, t)
+				buckets = append(buckets, append([]Count(nil), c...))
+			}
+			rows := 0
+			for _, c := range buckets {
+				rows += len(c)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r, err := NewRunner(mustJob(b, id), DefaultOptions())
+				if err != nil {
+					b.Fatal(err)
+				}
+				for k, c := range buckets {
+					if err := r.Feed(ts[k], c); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows), "ns/row")
+		})
+	}
+}

@@ -92,3 +92,59 @@ func (t *idTable) grow() {
 }
 
 func hashID(k int32) uint32 { return uint32(k) * 0x9E3779B1 >> 7 }
+
+// strTable maps names to local indices by a 64-bit hash, checking the name
+// on a hit; open addressing over parallel slices.
+type strTable struct {
+	hashes []uint64 // 0 marks an empty slot
+	names  []string
+	vals   []int32
+	n      int
+}
+
+func (t *strTable) get(h uint64, s string) (int32, bool) {
+	if len(t.hashes) == 0 {
+		return 0, false
+	}
+	h |= 1
+	mask := uint64(len(t.hashes) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.hashes[i] {
+		case 0:
+			return 0, false
+		case h:
+			if t.names[i] == s {
+				return t.vals[i], true
+			}
+		}
+	}
+}
+
+func (t *strTable) put(h uint64, s string, v int32) {
+	if 2*(t.n+1) > len(t.hashes) {
+		t.grow()
+	}
+	h |= 1
+	mask := uint64(len(t.hashes) - 1)
+	i := h & mask
+	for t.hashes[i] != 0 {
+		if t.hashes[i] == h && t.names[i] == s {
+			t.vals[i] = v
+			return
+		}
+		i = (i + 1) & mask
+	}
+	t.hashes[i], t.names[i], t.vals[i] = h, s, v
+	t.n++
+}
+
+func (t *strTable) grow() {
+	size := max(16, 2*len(t.hashes))
+	hashes, names, vals := t.hashes, t.names, t.vals
+	t.hashes, t.names, t.vals, t.n = make([]uint64, size), make([]string, size), make([]int32, size), 0
+	for i, h := range hashes {
+		if h != 0 {
+			t.put(h, names[i], vals[i])
+		}
+	}
+}

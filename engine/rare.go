@@ -25,9 +25,9 @@ import (
 //     anything rarer than one in n. On a host's first day every new daemon
 //     and cron job is "rare" to Elastic; here they stay minor until the
 //     history can tell, and a first occurrence after a month is critical.
-//   - Better than Elastic: a value the partition ran before is only as rare
-//     as the days it ran on say (the same share computed over days), so a
-//     nightly job stops scoring once it has run on most days.
+//   - Better than Elastic: a value the partition ran before is no rarer than
+//     its share of days (the same share computed over the days each value
+//     ran on), so a nightly job stops scoring once it has run on most days.
 //   - Better than Elastic, fleet context (Options.FleetContext): see
 //     fleetAdjust.
 

@@ -14,11 +14,16 @@ import (
 // weight(day of week), each a ratio of decayed sums learned online and
 // causally (a bucket is scored on what came before it):
 //   - level: ratio of exponentially weighted sums over about a day, plus a
-//     damped trend from day-to-day level changes;
-//   - profile: per 15-minute slot (or the bucket span if longer), pooled with
-//     neighbouring slots while a slot has few observations, shrunk to flat
-//     (weekday) or to the weekday shape (weekend) by one day of prior;
-//   - weight: per day of week, about four weeks of memory, one day of prior.
+//     damped trend from day-to-day level changes (after three days);
+//   - profile: per 15-minute slot (or the bucket span if longer), about three
+//     weeks of memory, pooled with neighbouring slots while a slot has few
+//     observations, shrunk to flat (weekdays, a prior worth one observation)
+//     or to the weekday shape (weekends, worth four), the prior fading as the
+//     slot's observations grow;
+//   - weight: per day of week, about four weeks of memory, one day of prior,
+//     learned once the rest of the model has seen three days.
+// A day's observations join the profile and the weight only when the day
+// ends, so an anomaly cannot reshape the very day it happens on.
 //
 // Noise: a negative binomial with variance mu + phi mu^2, phi estimated from
 // the residuals of the predictions (so it also absorbs model error), shrunk to
@@ -39,9 +44,10 @@ import (
 // and a second one a day later still scores.
 //
 // Multi-bucket: the sum of the last 12 buckets, each clipped at mu + 3 sd so
-// one spike cannot echo through the window, against the sum of
-// their expectations, with a variance inflation learned from its residuals. A
-// gentle sustained rise that no single bucket shows scores here.
+// one spike cannot echo through the window, against the sum of their
+// expectations, with a variance inflation learned from the window's residuals
+// (seasonal misfit makes neighbouring residuals agree). A gentle sustained
+// rise that no single bucket shows scores here; multi_bucket_impact says so.
 //
 // Learning never takes an anomaly in whole: a bucket above mu + 3 sd updates
 // the model with the bound, loosening over six hours of sustained excess so a
@@ -587,7 +593,7 @@ func (d *rateDetector) record(r *Runner, f *frame, t *table, st *rateState, pr p
 	y, off, p1, pm, pDay, raw, S, M float64, point int32) candidate {
 	lower := countQuantile(pr.mu, pr.v, -bandZ) + off
 	upper := countQuantile(pr.mu, pr.v, bandZ) + off
-	multi := pm < p1
+	multi := d.multiPerDay(pm) < perDay(p1, d.bucketsPerDay) // which made the record
 	impact := multiBucketImpact(p1, pm)
 	rec := Record{
 		PartitionFieldName: r.job.PartitionFieldName(),

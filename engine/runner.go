@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -40,18 +41,19 @@ type Options struct {
 // DefaultOptions are the options the console uses: fleet context on.
 func DefaultOptions() Options { return Options{FleetContext: true} }
 
-// cell is what a table knows of one executable, packed so a bucket's work on
-// it touches one cache line.
+// cell is what a table knows of one executable, packed together so that a
+// bucket's work on it stays in one or two cache lines.
 type cell struct {
-	exe   int32 // global executable id
-	first int32 // bucket seq it first ran in
-	last  int32 // latest bucket seq it ran in
-	prev  int32 // the bucket seq it ran in before last, -1 if none
-	runs  int32 // buckets it ran in, the current one included
-	day   int32 // rare: local day it was last counted on
-	pos   int32 // rare: position in the partition's order
-	cnt   int64 // count in bucket last
-	a, b  float64
+	exe   int32   // global executable id
+	first int32   // bucket seq it first ran in
+	last  int32   // latest bucket seq it ran in
+	prev  int32   // the bucket seq it ran in before last, -1 if none
+	runs  int32   // buckets it ran in, the current one included
+	day   int32   // rare: local day it was last counted on
+	pos   int32   // rare: position in the partition's order, -1 before it is in
+	cnt   int64   // count in bucket last
+	a     float64 // rate: decayed executions, for its usual share
+	b     float64 // rare: day-level concentration, scaled
 }
 
 // table holds what one host, one container or the whole fleet ran: the
@@ -67,16 +69,9 @@ type table struct {
 	lastSeq     int32   // latest bucket seq with data
 	dataBuckets int32   // buckets with data before the current one
 
-	// The executables sorted by name, and a cursor into them: sources send an
-	// entity's counts sorted by executable, so stepping the cursor forward
-	// and comparing strings usually replaces two hash look-ups.
-	byName []namedLocal
-	cursor int
-}
-
-type namedLocal struct {
-	name string
-	l    int32
+	// The table's own index from executable name to local index, so a count
+	// costs one hash of its string and no trip through the global interner.
+	byName strTable
 }
 
 func newTable(id int32, name string) *table {
@@ -102,8 +97,16 @@ func (t *table) add(l int32, n int64, seq int32) {
 		c.runs++
 		t.present = append(t.present, l)
 	}
-	c.cnt += n
-	t.total += n
+	c.cnt = saturatingAdd(c.cnt, n)
+	t.total = saturatingAdd(t.total, n)
+}
+
+// saturatingAdd adds two non-negative counts without wrapping around.
+func saturatingAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // touch makes seq the table's current bucket, reporting whether it was not yet.
@@ -117,42 +120,21 @@ func (t *table) touch(seq int32) bool {
 	t.lastSeq = seq
 	t.present = t.present[:0]
 	t.total = 0
-	t.cursor = 0
 	return true
 }
 
-// lookup finds the local index of executable s: by galloping forward from the
-// cursor through the sorted names, else through the interner.
-func (t *table) lookup(s string, names *interner, seq int32) int32 {
-	lo, n := t.cursor, len(t.byName)
-	if lo < n && t.byName[lo].name == s {
-		t.cursor = lo + 1
-		return t.byName[lo].l
-	}
-	if lo < n {
-		// Gallop to bracket s, then search the bracket.
-		step, hi := 1, lo
-		for hi < n && t.byName[hi].name < s {
-			lo, hi = hi+1, hi+step
-			step *= 2
-		}
-		hi = min(hi+1, n)
-		k, found := slices.BinarySearchFunc(t.byName[lo:hi], s, func(e namedLocal, s string) int {
-			return strings.Compare(e.name, s)
-		})
-		if found {
-			t.cursor = lo + k + 1
-			return t.byName[lo+k].l
-		}
+// lookup finds the local index of executable s, creating it.
+func (t *table) lookup(s string, names *interner, seed maphash.Seed, seq int32) int32 {
+	h := maphash.String(seed, s)
+	if l, ok := t.byName.get(h, s); ok {
+		return l
 	}
 	x := names.id(s)
-	if l, ok := t.ids.get(x); ok {
-		return l // present, but behind the cursor: the counts are not sorted
+	l, ok := t.ids.get(x)
+	if !ok {
+		l = t.local(x, seq)
 	}
-	l := t.local(x, seq)
-	name := names.name(x)
-	k, _ := slices.BinarySearchFunc(t.byName, name, func(e namedLocal, s string) int { return strings.Compare(e.name, s) })
-	t.byName = slices.Insert(t.byName, k, namedLocal{name: name, l: l})
+	t.byName.put(h, names.name(x), l)
 	return l
 }
 
@@ -194,6 +176,7 @@ type detector interface {
 
 // Runner runs one job over buckets fed in time order. It keeps memory
 // proportional to partitions x executables; only the results grow with time.
+// A Runner is not safe for concurrent use.
 type Runner struct {
 	job  Job
 	opts Options
@@ -205,10 +188,11 @@ type Runner struct {
 
 	entityNames *interner
 	exeNames    *interner
-	ents        []*table // per entity
-	parts       []*table // per partition; the same tables as ents unless PartitionNone
-	fleet       *table   // the single partition of PartitionNone
-	touched     []int32  // entities with data in the current bucket
+	seed        maphash.Seed // for the tables' string hashes: never visible in results
+	ents        []*table     // per entity
+	parts       []*table     // per partition; the same tables as ents unless PartitionNone
+	fleet       *table       // the single partition of PartitionNone
+	touched     []int32      // entities with data in the current bucket
 
 	det   detector
 	hist  *scoreHistory
@@ -243,6 +227,7 @@ func NewRunner(job Job, opts Options) (*Runner, error) {
 		entityNames:   newInterner(),
 		exeNames:      newInterner(),
 		hist:          newScoreHistory(),
+		seed:          maphash.MakeSeed(),
 		inflScores:    make(map[string]int),
 		profileRes:    max(span, 900),
 		bucketsPerDay: math.Max(1, 86400/float64(span)),
@@ -290,7 +275,8 @@ func (r *Runner) Feed(bucket int64, counts []Count) error {
 }
 
 // Advance processes every bucket that starts before until as empty unless it
-// was fed. Before the first Feed it sets where the run starts.
+// was fed. Before the first Feed it sets where the run starts. Going back
+// before a bucket already processed is an error.
 func (r *Runner) Advance(until int64) error {
 	start := floorDiv(until, r.span) * r.span
 	if until > start {
@@ -299,6 +285,9 @@ func (r *Runner) Advance(until int64) error {
 	if !r.started {
 		r.started, r.next = true, start
 		return nil
+	}
+	if start < r.next {
+		return fmt.Errorf("%w: advance to %d after bucket %d", ErrOutOfOrder, until, r.next-r.span)
 	}
 	r.advance(start)
 	return nil
@@ -354,7 +343,7 @@ func (r *Runner) aggregate(f *frame, counts []Count) {
 				r.touched = append(r.touched, e)
 			}
 		}
-		l := ent.lookup(c.Executable, r.exeNames, f.seq)
+		l := ent.lookup(c.Executable, r.exeNames, r.seed, f.seq)
 		ent.add(l, c.Count, f.seq)
 		if none {
 			r.fleet.touch(f.seq)

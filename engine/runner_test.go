@@ -32,6 +32,12 @@ func TestFeedRejectsBadBuckets(t *testing.T) {
 		{"count outside its bucket", func(r *Runner) error {
 			return r.Feed(synthMonday, []Count{c(synthMonday + 900)})
 		}, ErrWrongBucket},
+		{"advance backwards", func(r *Runner) error {
+			if err := r.Feed(synthMonday+1800, nil); err != nil {
+				return err
+			}
+			return r.Advance(synthMonday)
+		}, ErrOutOfOrder},
 		{"before the start", func(r *Runner) error {
 			if err := r.Advance(synthMonday + 900); err != nil {
 				return err

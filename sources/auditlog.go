@@ -10,6 +10,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -169,7 +170,7 @@ func readAuditSources(ctx context.Context, srcs []auditSource, host string, opts
 		}
 		p := pending
 		pending = nil
-		return asm.push(p)
+		return pushAuditRun(asm, p, limit)
 	}
 	for c := range ordered {
 		select {
@@ -195,15 +196,12 @@ func readAuditSources(ctx context.Context, srcs []auditSource, host string, opts
 		}
 		for i := range c.recs {
 			rec := &c.recs[i]
-			if rec.repaired {
-				fr.Repaired++
-			}
 			if rec.run == nil {
 				continue // a record carried by its run's head
 			}
 			head := rec
 			if pending != nil {
-				if sameAuditEvent(pending, rec) {
+				if sameAuditEvent(pending, rec) && len(pending.run)+len(rec.run) <= maxEventRecords {
 					head = joinAuditRuns(pending, rec)
 					pending = nil
 				} else if err := flushPending(); err != nil {
@@ -214,7 +212,7 @@ func readAuditSources(ctx context.Context, srcs []auditSource, host string, opts
 				pending = head
 				continue
 			}
-			if err := asm.push(head); err != nil {
+			if err := pushAuditRun(asm, head, limit); err != nil {
 				return report(), err
 			}
 		}
@@ -228,7 +226,35 @@ func readAuditSources(ctx context.Context, srcs []auditSource, host string, opts
 	if err := asm.flush(); err != nil {
 		return report(), err
 	}
+	// Lines of an event over budget are rejected when the event is pushed,
+	// which can come after the rejects of the next chunk.
+	for i := range asm.reports {
+		samples := asm.reports[i].Samples
+		sort.SliceStable(samples, func(a, b int) bool { return samples[a].Line < samples[b].Line })
+	}
 	return report(), nil
+}
+
+// pushAuditRun hands a run to the assembler, or rejects its lines when its
+// event is already over the record budget.
+func pushAuditRun(asm *auditAssembler, head *auditRecord, limit int) error {
+	ok, err := asm.admit(head)
+	if err != nil {
+		return err
+	}
+	for i := range head.run {
+		r := &head.run[i]
+		switch {
+		case !ok:
+			asm.reports[r.file].reject(r.line, limit, "%s", reasonEventTooLarge)
+		case r.repaired:
+			asm.reports[r.file].Repaired++
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return asm.push(head)
 }
 
 // parseAuditChunk parses every line of a chunk. Records point back at their

@@ -20,6 +20,12 @@ const (
 	restartTimeGap   = 2 * time.Second
 	// internLimit bounds the table of repeated strings (hosts, executables).
 	internLimit = 4096
+	// maxEventRecords bounds one event: a real one has at most a few hundred
+	// records (a 2 MiB argv fills about 250 EXECVE records).
+	maxEventRecords = 8192
+	// maxNodes bounds the reassemblers alive at once, one per node= name; the
+	// least recently used is flushed to make room.
+	maxNodes = 64
 )
 
 // auditAssembler groups records into events with go-libaudit's reassembler,
@@ -34,8 +40,9 @@ type auditAssembler struct {
 	fn      EventFunc
 	err     error // the first error from fn; later events are dropped
 
-	nodes map[string]*auditNode
-	order []*auditNode // first-seen order, so the final flush is deterministic
+	nodes  map[string]*auditNode
+	order  []*auditNode // first-seen order, so the final flush is deterministic
+	pushes int64
 
 	event Event
 	strs  map[string]string
@@ -43,10 +50,13 @@ type auditAssembler struct {
 }
 
 type auditNode struct {
+	name     string
 	r        *libaudit.Reassembler
 	started  bool
 	high     uint32 // highest serial seen, in the order that survives rollover at 2^32
 	highTime time.Time
+	records  map[uint32]int // records pushed per serial of the events in the window
+	lastUse  int64
 }
 
 func newAuditAssembler(sel Selection, host string, window int, paths []string, fn EventFunc) *auditAssembler {
@@ -62,6 +72,52 @@ func newAuditAssembler(sel Selection, host string, window int, paths []string, f
 	}
 }
 
+// node returns the reassembly state of a node, flushing the least recently
+// used one when too many are alive.
+func (a *auditAssembler) node(name string) (*auditNode, error) {
+	a.pushes++
+	if n := a.nodes[name]; n != nil {
+		n.lastUse = a.pushes
+		return n, nil
+	}
+	if len(a.order) >= maxNodes {
+		oldest := 0
+		for i, n := range a.order {
+			if n.lastUse < a.order[oldest].lastUse {
+				oldest = i
+			}
+		}
+		n := a.order[oldest]
+		if err := n.r.Close(); err != nil {
+			return nil, fmt.Errorf("audit log: flush reassembly: %w", err)
+		}
+		delete(a.nodes, n.name)
+		a.order = append(a.order[:oldest], a.order[oldest+1:]...)
+	}
+	r, err := libaudit.NewReassembler(a.window, reassemblyTimeout, a)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: start reassembly: %w", err)
+	}
+	n := &auditNode{name: strings.Clone(name), r: r, records: map[uint32]int{}, lastUse: a.pushes}
+	a.nodes[n.name] = n
+	a.order = append(a.order, n)
+	return n, nil
+}
+
+// admit reports whether a run still fits its event's record budget; runs past
+// it are rejected, so that no input, however forged, grows one event without
+// end.
+func (a *auditAssembler) admit(rec *auditRecord) (bool, error) {
+	if rec.typ >= auparse.AUDIT_DAEMON_START && rec.typ <= auparse.AUDIT_LAST_DAEMON || rec.eoeRun {
+		return true, nil
+	}
+	n, err := a.node(rec.node)
+	if err != nil {
+		return false, err
+	}
+	return n.records[rec.seq]+len(rec.run) <= maxEventRecords, nil
+}
+
 // push hands a run of records of one event (its head) to its node's
 // reassembler, or an EOE record alone.
 func (a *auditAssembler) push(rec *auditRecord) error {
@@ -72,15 +128,9 @@ func (a *auditAssembler) push(rec *auditRecord) error {
 		a.ReassemblyComplete([]*auparse.AuditMessage{msg})
 		return a.err
 	}
-	n := a.nodes[rec.node]
-	if n == nil {
-		r, err := libaudit.NewReassembler(a.window, reassemblyTimeout, a)
-		if err != nil {
-			return fmt.Errorf("audit log: start reassembly: %w", err)
-		}
-		n = &auditNode{r: r}
-		a.nodes[strings.Clone(rec.node)] = n
-		a.order = append(a.order, n)
+	n, err := a.node(rec.node)
+	if err != nil {
+		return err
 	}
 	if n.restarts(msg) {
 		// Flush the old series whole, so no event of it waits in the window
@@ -93,6 +143,9 @@ func (a *auditAssembler) push(rec *auditRecord) error {
 			return fmt.Errorf("audit log: start reassembly: %w", err)
 		}
 		n.r = r
+	}
+	if !rec.eoeRun {
+		n.records[msg.Sequence] += len(rec.run)
 	}
 	n.r.PushMessage(msg)
 	if rec.completes {
@@ -153,6 +206,9 @@ func (a *auditAssembler) ReassemblyComplete(msgs []*auparse.AuditMessage) {
 		return
 	}
 	first := msgs[0].Payload.(*auditRecord)
+	if n := a.nodes[first.node]; n != nil {
+		delete(n.records, msgs[0].Sequence)
+	}
 	report := &a.reports[first.file]
 	report.Seen++
 	if a.err != nil {

@@ -78,6 +78,7 @@ const (
 	reasonTruncatedLast  = "truncated last line (no newline, value cut off)"
 	reasonOverlong       = "line longer than the limit, skipped"
 	reasonCorruptContent = "compressed content corrupt or truncated; the rest of this file is unreadable"
+	reasonEventTooLarge  = "event has too many records; the rest of it is skipped"
 )
 
 // execSyscallNumbers holds every number that is execve or execveat on some

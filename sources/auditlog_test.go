@@ -1265,3 +1265,46 @@ func TestAuditLogHostFallback(t *testing.T) {
 		})
 	}
 }
+
+// No input grows one event without end: records past the budget of one
+// event are rejected, and many node= names never keep more reassemblers alive
+// than the limit, without losing events.
+func TestAuditLogBoundsForgedInput(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`type=SYSCALL msg=audit(1700001000.000:1): arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid=2 auid=1 uid=1 comm="a" exe="/usr/bin/a" key=(null)` + "\n")
+	const paths = maxEventRecords + 500
+	for i := 0; i < paths; i++ {
+		fmt.Fprintf(&b, "type=PATH msg=audit(1700001000.000:1): item=%d name=\"/x\" nametype=NORMAL\n", i)
+	}
+	b.WriteString("type=EOE msg=audit(1700001000.000:1): \n")
+	events, rep := readAuditText(t, b.String(), Options{})
+	f := rep.Files[0]
+	// Whole runs are admitted or not, so at least the excess is rejected.
+	if len(events) != 1 || f.Rejected < paths+1-maxEventRecords || f.Rejected > paths || f.Samples[0].Reason != reasonEventTooLarge {
+		t.Errorf("oversized event: %d events, report %+v", len(events), f)
+	}
+	for i := 1; i < len(f.Samples); i++ {
+		if f.Samples[i].Line <= f.Samples[i-1].Line {
+			t.Errorf("samples out of order: %v", f.Samples)
+		}
+	}
+
+	b.Reset()
+	const nodes = 3 * maxNodes
+	for i := 0; i < nodes; i++ {
+		fmt.Fprintf(&b, "node=host-%d type=SYSCALL msg=audit(1700001001.000:%d): arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid=%d auid=1 uid=1 comm=\"a\" exe=\"/usr/bin/a\" key=(null)\n", i, 7, i)
+	}
+	for i := 0; i < nodes; i++ {
+		fmt.Fprintf(&b, "node=host-%d type=EXECVE msg=audit(1700001001.000:%d): argc=1 a0=\"a%d\"\n", i, 7, i)
+	}
+	// Every node's SYSCALL record is flushed before its EXECVE record comes:
+	// each execution is still yielded once, the EXECVE alone is seen apart.
+	events, rep = readAuditText(t, b.String(), Options{})
+	if len(events) != nodes || rep.Files[0].Seen != 2*nodes {
+		t.Errorf("%d events, seen %d", len(events), rep.Files[0].Seen)
+	}
+	hosts := countBy(events, func(e Event) string { return e.Host })
+	if len(hosts) != nodes {
+		t.Errorf("%d hosts, want %d", len(hosts), nodes)
+	}
+}

@@ -178,7 +178,17 @@ func (l *countLoad) probe(ctx context.Context, from, to time.Time) error {
 			} `json:"f"`
 		} `json:"aggregations"`
 	}
-	if err := l.search(ctx, "find which host, container and executable fields the documents use", body, &ans); err != nil {
+	var failed *shardsFailed
+	err := l.search(ctx, "find which host, container and executable fields the documents use", body, nil, &ans)
+	if errors.As(err, &failed) {
+		// Not knowing every shard's documents, group by every field.
+		l.res.Warnings = append(l.res.Warnings, failed.why+"; grouping by every host, container and executable field")
+		for _, ch := range chains {
+			*ch.out = ch.all
+		}
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	for _, ch := range chains {
@@ -282,7 +292,13 @@ func (l *countLoad) fetch(ctx context.Context, w *cache.SpanWriter, span cache.S
 	counts := make([]cache.MinuteCount, 0, compositePageSize)
 	for {
 		var page compositePage
-		if err := l.searchQuery(ctx, "aggregate bucket counts", body, query, &page); err != nil {
+		var failed *shardsFailed
+		if err := l.search(ctx, "aggregate bucket counts", body, query, &page); errors.As(err, &failed) {
+			if !l.tolerateShards {
+				l.res.Warnings = append(l.res.Warnings, failed.why+"; the span's counts are kept but fetched again next time")
+				return errShardsFailed
+			}
+		} else if err != nil {
 			return err
 		}
 		counts = counts[:0]
@@ -310,8 +326,8 @@ func (l *countLoad) fetch(ctx context.Context, w *cache.SpanWriter, span cache.S
 		l.res.Events = l.pr.Events
 		l.report()
 		after := page.Aggregations.B.AfterKey
-		if len(after) == 0 || string(after) == "null" || n == 0 {
-			return nil
+		if len(after) == 0 || string(after) == "null" || n < compositePageSize {
+			return nil // a short page is the last: asking on would bring an empty one
 		}
 		composite["after"] = after
 	}
@@ -359,23 +375,21 @@ func (l *countLoad) bucket(key map[string]json.RawMessage, n int64, execution bo
 	return c, true, nil
 }
 
-// search runs a search on the index pattern and decodes its answer, which
-// must hold every shard's results.
-func (l *countLoad) search(ctx context.Context, op string, body obj, out interface{ status() *searchStatus }) error {
-	return l.searchQuery(ctx, op, body, nil, out)
-}
+// shardsFailed is an answer that lacks some shards' results.
+type shardsFailed struct{ why string }
 
-func (l *countLoad) searchQuery(ctx context.Context, op string, body obj, query url.Values, out interface{ status() *searchStatus }) error {
+func (e *shardsFailed) Error() string { return e.why }
+
+// search runs a search on the index pattern and decodes its answer; an
+// answer missing some shards' results is decoded and reported as
+// *shardsFailed.
+func (l *countLoad) search(ctx context.Context, op string, body obj, query url.Values, out interface{ status() *searchStatus }) error {
 	l.res.Requests++
 	if err := l.s.searchJSON(ctx, op, "/"+l.s.c.index+"/_search", body, query, out); err != nil {
 		return err
 	}
 	if why := out.status().incomplete(); why != "" {
-		msg := fmt.Sprintf("elasticsearch index %s: %s: %s; the counts of that span are kept but it is fetched again next time", l.s.c.index, op, why)
-		if !l.tolerateShards {
-			l.res.Warnings = append(l.res.Warnings, msg)
-			return errShardsFailed
-		}
+		return &shardsFailed{why: fmt.Sprintf("elasticsearch index %s: %s: %s", l.s.c.index, op, why)}
 	}
 	return nil
 }

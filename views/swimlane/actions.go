@@ -11,6 +11,7 @@ import (
 
 	"github.com/auditlens/auditlens/internal/safe"
 	"github.com/auditlens/auditlens/views/model"
+	"github.com/auditlens/auditlens/views/timeaxis"
 	"github.com/auditlens/auditlens/views/view"
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -212,29 +213,9 @@ func (m *Model) toggleScope() tea.Cmd {
 	return view.Send(view.SetQueryMsg{Query: q})
 }
 
-// thousands writes n with comma separators, as counts of a fleet read best.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func thousands(n int) string { return view.Thousands(n) }
 
-func formatSpan(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	}
-	return d.String()
-}
+func formatSpan(d time.Duration) string { return timeaxis.FormatSpan(d) }
 
 // Legend implements view.Legender: what the swimlane's marks mean.
 func (m *Model) Legend() []string {
