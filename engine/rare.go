@@ -399,6 +399,9 @@ func (d *rareDetector) why(word string, t *table, c rareCand, fc FleetContext, s
 			fc.HostsBefore, fc.HostsTotal, word, fc.HostsSameBucket)
 		return b.String()
 	}
+	if fc.HostsTotal <= 1 {
+		return b.String() // no fleet to compare with
+	}
 	fmt.Fprintf(&b, "; seen on %d of %d other %ss before", fc.HostsBefore, fc.HostsTotal-1, word)
 	if fc.HostsSameBucket > 0 {
 		fmt.Fprintf(&b, ", %d in this bucket", fc.HostsSameBucket)

@@ -120,6 +120,9 @@ func (w *Workspace) Detect(ctx context.Context, s Scan) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
+	if err := w.addUsers(ctx, s, &res); err != nil {
+		return out, err
+	}
 	data, err := json.Marshal(res)
 	if err != nil {
 		return out, err
@@ -149,6 +152,46 @@ func (w *Workspace) run(ctx context.Context, s Scan, from, to time.Time) (engine
 		return engine.Results{}, fmt.Errorf("job %s: %w", s.Job.ID, err)
 	}
 	return res, nil
+}
+
+// userField is the influencer our rare records add to Elastic's: who ran it.
+const userField = "user.name"
+
+// addUsers adds the user.name influencer to rare records: the users who ran
+// the executable on that entity in that bucket, from the cached events. The
+// counts the engine sees carry no users, so this is read from the events the
+// cache keeps for drill-down; a source without events adds nothing.
+func (w *Workspace) addUsers(ctx context.Context, s Scan, res *engine.Results) error {
+	if s.Job.Function != engine.FunctionRare {
+		return nil
+	}
+	span := time.Duration(res.BucketSpan) * time.Second
+	for i := range res.Records {
+		r := &res.Records[i]
+		start := time.UnixMilli(r.Timestamp)
+		var users []string
+		for _, entity := range recordEntities(*r) {
+			evs, err := w.Store.Events(ctx, cache.EventQuery{Scope: sources.Scope(s.Job.Scope), Entity: entity,
+				From: start, To: start.Add(span), Executable: r.ByFieldValue, Loads: s.Loads, Limit: 200})
+			if err != nil {
+				return err
+			}
+			for _, ev := range evs {
+				name := ev.User.Name
+				if name == "" {
+					name = ev.User.ID
+				}
+				if name != "" && !slices.Contains(users, name) {
+					users = append(users, name)
+				}
+			}
+		}
+		if len(users) > 0 {
+			slices.Sort(users)
+			r.Influencers = append(r.Influencers, engine.Influencer{FieldName: userField, FieldValues: users})
+		}
+	}
+	return nil
 }
 
 // resultKey names everything a scan's results depend on.

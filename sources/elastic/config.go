@@ -278,7 +278,7 @@ func prepare(cfg Config) (*prepared, error) {
 		p.warnings = append(p.warnings, "TLS certificate verification is off (--insecure): anyone between here and the cluster can read and change what is sent, credentials included")
 	}
 	if plainHTTP && methods > 0 {
-		p.warnings = append(p.warnings, fmt.Sprintf("the %s credentials go unencrypted over http: use https URLs", p.cfg.authMethod()))
+		p.warnings = append(p.warnings, fmt.Sprintf("credentials (%s) are sent unencrypted over http: use https URLs", p.cfg.authMethod()))
 	}
 	p.tls = tc
 	return p, nil

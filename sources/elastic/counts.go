@@ -121,7 +121,7 @@ func (s *Source) LoadCounts(ctx context.Context, store *cache.Store, from, to ti
 	return res, nil
 }
 
-// errShardsFailed stops a span whose answer missed some shards' data.
+// errShardsFailed stops a span whose answer missed some shards' results.
 var errShardsFailed = errors.New("shards failed")
 
 // countLoad is one LoadCounts in progress.
@@ -134,15 +134,58 @@ type countLoad struct {
 	// The fields the aggregation groups by: the plan's chains less the
 	// fallback fields no document in the range needs.
 	host, container, exe []field
+	// passes are the aggregations each span needs: executions or the other
+	// selected events, of hosts or of containers; those the probe found no
+	// document for are left out.
+	passes []pass
 	// tolerateShards is set while a span is fetched again after shards
 	// failed: the failure is then already reported.
 	tolerateShards bool
 }
 
-// probe decides which fallback fields the aggregation needs. A field after
+// pass is one aggregation over a span. Host and container events are
+// aggregated apart, so that host buckets carry no empty container keys.
+type pass struct {
+	execution bool
+	scope     sources.Scope
+}
+
+func (ps pass) key() string {
+	k := "o"
+	if ps.execution {
+		k = "e"
+	}
+	return k + string(ps.scope[0])
+}
+
+// scopeFilter matches the documents of one scope: container events hold a
+// container field, host events none.
+func (l *countLoad) scopeFilter(scope sources.Scope) obj {
+	var qs []obj
+	for _, f := range l.s.plan.container {
+		qs = append(qs, present(f.name))
+	}
+	if scope == sources.ScopeContainer {
+		return anyOf(qs...)
+	}
+	if len(qs) == 0 {
+		return obj{"match_all": obj{}}
+	}
+	return not(anyOf(qs...))
+}
+
+func (l *countLoad) kindFilter(execution bool) obj {
+	if execution {
+		return l.s.plan.execution()
+	}
+	return not(l.s.plan.execution())
+}
+
+// probe decides, with one request over the whole range, which passes have
+// documents and which fallback fields the aggregation needs. A field after
 // the first of its chain matters only for documents that lack every field
-// before it; one request counts those documents for every such field, so
-// that the common case groups by one field per chain and pages stay small.
+// before it; in the common case none do, so the aggregation groups by one
+// field per chain and its pages stay small.
 func (l *countLoad) probe(ctx context.Context, from, to time.Time) error {
 	p := l.s.plan
 	chains := []struct {
@@ -159,8 +202,19 @@ func (l *countLoad) probe(ctx context.Context, from, to time.Time) error {
 			filters[ch.key+strconv.Itoa(i)] = firstHolding(ch.all, i)
 		}
 	}
-	if len(filters) == 0 {
-		return nil
+	var all []pass
+	for _, execution := range []bool{true, false} {
+		if !execution && p.onlyExecutions(l.sel) {
+			continue
+		}
+		for _, scope := range []sources.Scope{sources.ScopeHost, sources.ScopeContainer} {
+			if scope == sources.ScopeContainer && len(p.container) == 0 {
+				continue
+			}
+			ps := pass{execution: execution, scope: scope}
+			all = append(all, ps)
+			filters[ps.key()] = allOf(l.kindFilter(execution), l.scopeFilter(scope))
+		}
 	}
 	body := obj{
 		"size":             0,
@@ -179,23 +233,30 @@ func (l *countLoad) probe(ctx context.Context, from, to time.Time) error {
 		} `json:"aggregations"`
 	}
 	var failed *shardsFailed
-	err := l.search(ctx, "find which host, container and executable fields the documents use", body, nil, &ans)
+	err := l.search(ctx, "find which fields and scopes the documents use", body, nil, &ans)
 	if errors.As(err, &failed) {
-		// Not knowing every shard's documents, group by every field.
+		// Not knowing every shard's documents, group by every field, every pass.
 		l.res.Warnings = append(l.res.Warnings, failed.why+"; grouping by every host, container and executable field")
 		for _, ch := range chains {
 			*ch.out = ch.all
 		}
+		l.passes = all
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	found := func(key string) bool { return ans.Aggregations.F.Buckets[key].DocCount > 0 }
 	for _, ch := range chains {
 		for i := 1; i < len(ch.all); i++ {
-			if ans.Aggregations.F.Buckets[ch.key+strconv.Itoa(i)].DocCount > 0 {
+			if found(ch.key + strconv.Itoa(i)) {
 				*ch.out = append(*ch.out, ch.all[i])
 			}
+		}
+	}
+	for _, ps := range all {
+		if found(ps.key()) {
+			l.passes = append(l.passes, ps)
 		}
 	}
 	return nil
@@ -206,13 +267,12 @@ func (l *countLoad) storeSpan(ctx context.Context, store *cache.Store, span cach
 	l.tolerateShards = partial
 	stored, err := store.IngestSpan(ctx, cache.SpanLoad{Source: l.res.Key, From: span.From, To: span.To, Selection: l.sel, Partial: partial},
 		func(w *cache.SpanWriter) error {
-			if err := l.fetch(ctx, w, span, true); err != nil {
-				return err
+			for _, ps := range l.passes {
+				if err := l.fetch(ctx, w, span, ps); err != nil {
+					return err
+				}
 			}
-			if l.s.plan.onlyExecutions(l.sel) {
-				return nil
-			}
-			return l.fetch(ctx, w, span, false)
+			return nil
 		})
 	return stored.Load, err
 }
@@ -263,33 +323,41 @@ type compositePage struct {
 	} `json:"aggregations"`
 }
 
-// fetch pages through the aggregation of one span, executions or the other
-// selected events, writing each page's counts.
-func (l *countLoad) fetch(ctx context.Context, w *cache.SpanWriter, span cache.Span, executions bool) error {
-	p := l.s.plan
-	kind := p.execution()
-	if !executions {
-		kind = not(kind)
+// sourceName names a composite source: the chain's letter, and the
+// field's place in the chain after the first, to keep every bucket short.
+func sourceName(prefix string, i int) string {
+	if i == 0 {
+		return prefix
 	}
+	return prefix + strconv.Itoa(i)
+}
+
+// fetch pages through one pass of the aggregation over a span, writing each
+// page's counts.
+func (l *countLoad) fetch(ctx context.Context, w *cache.SpanWriter, span cache.Span, ps pass) error {
+	p := l.s.plan
 	sourcesList := []obj{{"t": obj{"date_histogram": obj{"field": p.time, "fixed_interval": "1m"}}}}
 	addChain := func(prefix string, fs []field) {
 		for i, f := range fs {
-			sourcesList = append(sourcesList, obj{prefix + strconv.Itoa(i): obj{"terms": obj{"field": f.name, "missing_bucket": true}}})
+			sourcesList = append(sourcesList, obj{sourceName(prefix, i): obj{"terms": obj{"field": f.name, "missing_bucket": true}}})
 		}
 	}
 	addChain("h", l.host)
-	addChain("c", l.container)
+	if ps.scope == sources.ScopeContainer {
+		addChain("c", l.container)
+	}
 	addChain("x", l.exe)
-	composite := obj{"size": compositePageSize, "sources": sourcesList}
+	composite := obj{"size": l.s.pageSize, "sources": sourcesList}
 	body := obj{
 		"size":             0,
 		"track_total_hits": false,
-		"query":            allOf(p.timeRange(span.From.UnixMilli(), span.To.UnixMilli()), p.selection(l.sel), kind, p.hasExecutable()),
-		"aggs":             obj{"b": obj{"composite": composite}},
+		"query": allOf(p.timeRange(span.From.UnixMilli(), span.To.UnixMilli()), p.selection(l.sel),
+			l.kindFilter(ps.execution), l.scopeFilter(ps.scope), p.hasExecutable()),
+		"aggs": obj{"b": obj{"composite": composite}},
 	}
 	// Only the keys and counts come back: the answer is mostly buckets.
 	query := url.Values{"filter_path": {"timed_out,_shards,aggregations.b.after_key,aggregations.b.buckets.key,aggregations.b.buckets.doc_count"}}
-	counts := make([]cache.MinuteCount, 0, compositePageSize)
+	counts := make([]cache.MinuteCount, 0, l.s.pageSize)
 	for {
 		var page compositePage
 		var failed *shardsFailed
@@ -303,7 +371,7 @@ func (l *countLoad) fetch(ctx context.Context, w *cache.SpanWriter, span cache.S
 		}
 		counts = counts[:0]
 		for _, b := range page.Aggregations.B.Buckets {
-			c, ok, err := l.bucket(b.Key, b.DocCount, executions)
+			c, ok, err := l.bucket(b.Key, b.DocCount, ps)
 			if err != nil {
 				return err
 			}
@@ -326,7 +394,7 @@ func (l *countLoad) fetch(ctx context.Context, w *cache.SpanWriter, span cache.S
 		l.res.Events = l.pr.Events
 		l.report()
 		after := page.Aggregations.B.AfterKey
-		if len(after) == 0 || string(after) == "null" || n < compositePageSize {
+		if len(after) == 0 || string(after) == "null" || n < int64(l.s.pageSize) {
 			return nil // a short page is the last: asking on would bring an empty one
 		}
 		composite["after"] = after
@@ -337,14 +405,14 @@ func (l *countLoad) fetch(ctx context.Context, w *cache.SpanWriter, span cache.S
 // the first field that holds a value, as the field table does for a
 // document. ok is false for a bucket without an executable, which the file
 // readers reject too.
-func (l *countLoad) bucket(key map[string]json.RawMessage, n int64, execution bool) (c cache.MinuteCount, ok bool, err error) {
+func (l *countLoad) bucket(key map[string]json.RawMessage, n int64, ps pass) (c cache.MinuteCount, ok bool, err error) {
 	ms, err := strconv.ParseInt(string(key["t"]), 10, 64)
 	if err != nil || ms%60000 != 0 {
 		return c, false, fmt.Errorf("aggregate bucket counts: bucket time %.40q is not a minute in epoch milliseconds", key["t"])
 	}
-	first := func(prefix string, fs []field) (string, int, error) {
+	first := func(prefix string, fs []field) (string, int) {
 		for i := range fs {
-			raw := key[prefix+strconv.Itoa(i)]
+			raw := key[sourceName(prefix, i)]
 			if len(raw) == 0 || string(raw) == "null" {
 				continue
 			}
@@ -354,21 +422,21 @@ func (l *countLoad) bucket(key map[string]json.RawMessage, n int64, execution bo
 				v = string(raw)
 			}
 			if v != "" {
-				return v, i, nil
+				return v, i
 			}
 		}
-		return "", -1, nil
+		return "", -1
 	}
-	host, _, _ := first("h", l.host)
-	cont, ci, _ := first("c", l.container)
-	exe, _, _ := first("x", l.exe)
+	exe, _ := first("x", l.exe)
 	if exe == "" {
 		return c, false, nil
 	}
-	c = cache.MinuteCount{Scope: sources.ScopeHost, Entity: host, Minute: ms / 1000, Executable: exe, Execution: execution, Count: n}
-	if ci >= 0 {
+	host, _ := first("h", l.host)
+	c = cache.MinuteCount{Scope: sources.ScopeHost, Entity: host, Minute: ms / 1000, Executable: exe, Execution: ps.execution, Count: n}
+	if ps.scope == sources.ScopeContainer {
+		cont, ci := first("c", l.container)
 		c.Scope, c.Host, c.Entity = sources.ScopeContainer, host, cont
-		if l.container[ci].part == partRuntime {
+		if ci >= 0 && l.container[ci].part == partRuntime {
 			c.Entity = "" // a runtime says the process ran in a container, not which
 		}
 	}

@@ -93,8 +93,13 @@ func parseErrorBody(body []byte) (typ, reason string) {
 	var eb errorBody
 	if err := json.Unmarshal(body, &eb); err == nil && (eb.Error.Type != "" || eb.Error.Reason != "") {
 		typ, reason = eb.Error.Type, eb.Error.Reason
-		if len(eb.Error.RootCause) > 0 && eb.Error.RootCause[0].Reason != "" && reason == "" {
-			reason = eb.Error.RootCause[0].Reason
+		// "all shards failed" says little: the first root cause says why.
+		if rc := eb.Error.RootCause; len(rc) > 0 && rc[0].Reason != "" && rc[0].Reason != reason {
+			if reason == "" {
+				reason = rc[0].Reason
+			} else {
+				reason += " (first cause: " + rc[0].Type + ": " + rc[0].Reason + ")"
+			}
 		}
 		return clean(typ, 80), clean(reason, 600)
 	}

@@ -148,7 +148,7 @@ func planFields(caps fieldCaps) (p *fieldPlan, problem string) {
 		}
 		for t := range types {
 			if t != "date" && t != "date_nanos" {
-				return nil, fmt.Sprintf("%s is mapped as %s, not as a date", doc, t)
+				return nil, fmt.Sprintf("%s is mapped as %s, not as a date", doc, clean(t, 40))
 			}
 		}
 		p.time = doc

@@ -84,13 +84,8 @@ func containerHosts(t testing.TB, store *cache.Store) map[string][]string {
 // counts through the aggregation, and compares them with the counts the file
 // readers make of the same fleet's ECS NDJSON file.
 func TestPushdownCountsEqualFileCounts(t *testing.T) {
-	url := nodeURL(t)
-	fleet, ecsFile, v6File := testFleetFiles(t)
-	base := uniqueName("auditlens-test")
-	ecsIndex, v6Index := "auditbeat-8-"+base, "auditbeat-6-"+base
-	nECS := indexFile(t, url, ecsIndex, ecsMapping, ecsFile)
-	n6 := indexFile(t, url, v6Index, mapping6x(), v6File)
-	t.Logf("indexed %d ECS and %d 6.x documents", nECS, n6)
+	url, ecsIndex, v6Index := indexedFleet(t)
+	fleet, ecsFile, _ := testFleetFiles(t)
 
 	from, to := fleet.Start(), fleet.End()
 	cases := []struct {
@@ -99,8 +94,8 @@ func TestPushdownCountsEqualFileCounts(t *testing.T) {
 		mapping Mapping
 		sel     sources.Selection
 	}{
-		{"ecs executions", "auditbeat-8-" + base + "*", MappingECS, sources.Executions},
-		{"ecs all syscalls", "auditbeat-8-" + base + "*", MappingECS, sources.AllSyscalls},
+		{"ecs executions", ecsIndex[:len(ecsIndex)-3] + "*", MappingECS, sources.Executions},
+		{"ecs all syscalls", ecsIndex, MappingECS, sources.AllSyscalls},
 		{"6x executions", v6Index, Mapping6x, sources.Executions},
 		{"6x all syscalls", v6Index, Mapping6x, sources.AllSyscalls},
 	}
@@ -175,11 +170,8 @@ func normalized(evs []sources.Event) []sources.Event {
 // TestDrillDownMatchesFileEvents compares drill-down windows read through a
 // point in time with the events the file readers stored for them.
 func TestDrillDownMatchesFileEvents(t *testing.T) {
-	url := nodeURL(t)
-	fleet, ecsFile, v6File := testFleetFiles(t)
-	base := uniqueName("auditlens-test-drill")
-	indexFile(t, url, "auditbeat-8-"+base, ecsMapping, ecsFile)
-	indexFile(t, url, "auditbeat-6-"+base, mapping6x(), v6File)
+	url, ecsIndex, v6Index := indexedFleet(t)
+	fleet, ecsFile, _ := testFleetFiles(t)
 	files := fileCache(t, ecsFile, sources.Executions)
 	ctx := context.Background()
 
@@ -202,7 +194,7 @@ func TestDrillDownMatchesFileEvents(t *testing.T) {
 	scp := spree
 	scp.Executable = "/usr/bin/scp"
 
-	for _, index := range []string{"auditbeat-8-" + base, "auditbeat-6-" + base} {
+	for _, index := range []string{ecsIndex, v6Index} {
 		src, _, err := Open(ctx, Config{URLs: []string{url}, Index: index})
 		if err != nil {
 			t.Fatal(err)
@@ -264,7 +256,7 @@ func TestDrillDownMatchesFileEvents(t *testing.T) {
 	}
 
 	// Through the cache: fetched once, then read offline, counts untouched.
-	src, _, err := Open(ctx, Config{URLs: []string{url}, Index: "auditbeat-8-" + base})
+	src, _, err := Open(ctx, Config{URLs: []string{url}, Index: ecsIndex})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,52 @@ func TestMain(m *testing.M) {
 	if generated.ecs != "" {
 		os.RemoveAll(filepath.Dir(generated.ecs))
 	}
+	for _, idx := range shared.indices {
+		deleteIndex(shared.url, idx)
+	}
 	os.Exit(code)
+}
+
+// sharedFleet is the fleet indexed once per test binary run, for the tests
+// that only read it; TestMain deletes its indices.
+type sharedFleet struct {
+	once     sync.Once
+	url      string
+	ecs, v6x string // index names
+	indices  []string
+	failed   bool
+}
+
+var shared sharedFleet
+
+func indexedFleet(t testing.TB) (url, ecsIndex, v6Index string) {
+	t.Helper()
+	url = nodeURL(t)
+	_, ecsFile, v6File := testFleetFiles(t)
+	shared.once.Do(func() {
+		base := uniqueName("auditlens-test")
+		shared.url = url
+		shared.ecs, shared.v6x = "auditbeat-8-"+base, "auditbeat-6-"+base
+		shared.indices = []string{shared.ecs, shared.v6x}
+		shared.failed = true
+		indexFileKeep(t, url, shared.ecs, ecsMapping, ecsFile)
+		indexFileKeep(t, url, shared.v6x, mapping6x(), v6File)
+		shared.failed = false
+	})
+	if shared.failed {
+		t.Fatal("indexing the shared test fleet failed")
+	}
+	return url, shared.ecs, shared.v6x
+}
+
+func deleteIndex(url, index string) {
+	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{url}})
+	if err != nil {
+		return
+	}
+	if res, err := es.Indices.Delete([]string{index}); err == nil {
+		res.Body.Close()
+	}
 }
 
 // uniqueName makes index names no other test run uses.
@@ -151,6 +196,13 @@ func mapping6x() string {
 // it with the go client; the index is deleted when the test ends.
 func indexFile(t testing.TB, url, index, mapping, path string) int {
 	t.Helper()
+	t.Cleanup(func() { deleteIndex(url, index) })
+	return indexFileKeep(t, url, index, mapping, path)
+}
+
+// indexFileKeep is indexFile for an index someone else deletes.
+func indexFileKeep(t testing.TB, url, index, mapping, path string) int {
+	t.Helper()
 	es, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{url}})
 	if err != nil {
 		t.Fatal(err)
@@ -165,11 +217,6 @@ func indexFile(t testing.TB, url, index, mapping, path string) int {
 	if res.IsError() {
 		t.Fatalf("create index %s: %s", index, body)
 	}
-	t.Cleanup(func() {
-		if res, err := es.Indices.Delete([]string{index}); err == nil {
-			res.Body.Close()
-		}
-	})
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,8 @@ type Source struct {
 	plan    *fieldPlan
 	// now is the clock deciding which spans reach into the present.
 	now func() time.Time
+	// pageSize is the number of buckets per aggregation page.
+	pageSize int
 }
 
 // Open connects to the cluster, reads its identity and how the index pattern
@@ -38,7 +40,7 @@ func Open(ctx context.Context, cfg Config) (*Source, []string, error) {
 	if err != nil {
 		return nil, p.warnings, err
 	}
-	s := &Source{c: c, now: time.Now}
+	s := &Source{c: c, now: time.Now, pageSize: compositePageSize}
 	warnings := p.warnings
 	id, err := readIdentity(ctx, c)
 	var e *Error
