@@ -32,8 +32,9 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 // Store is an open cache. It is safe for concurrent use; writes are
 // serialized by SQLite, reads run beside them (WAL mode).
 type Store struct {
-	db   *sql.DB
-	path string
+	db       *sql.DB
+	path     string
+	readOnly bool // opened with OpenReadOnly: every write is refused
 
 	mu    sync.Mutex
 	names dictionary // committed dictionary rows, which are never deleted
@@ -64,7 +65,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := checkFile(abs); err != nil {
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
-	db := sql.OpenDB(connector{dsn: dsn(abs)})
+	return open(ctx, path, abs, dsn(abs))
+}
+
+// open opens the database behind dsn and brings its schema up to date.
+func open(ctx context.Context, path, abs, dsn string) (*Store, error) {
+	db := sql.OpenDB(connector{dsn: dsn})
 	s := &Store{db: db, path: abs, names: newDictionary()}
 	if err := s.setUp(ctx, path); err != nil {
 		db.Close()
@@ -112,32 +118,69 @@ func (s *Store) setUp(ctx context.Context, path string) error {
 // database or that was cut short, so the error says so instead of "file is
 // not a database".
 func checkFile(path string) error {
+	_, err := inspectFile(path)
+	var p *fileProblem
+	if errors.As(err, &p) && p.damaged {
+		return fmt.Errorf("%w (move it away and the cache is rebuilt from the sources)", err)
+	}
+	if errors.As(err, &p) && !p.damaged {
+		return fmt.Errorf("%w (move it away or choose another cache file)", err)
+	}
+	return err
+}
+
+// fileProblem says what is wrong with a file's bytes, without advice: the
+// caller knows whether it is a cache (rebuilt from the sources) or a case
+// file (copied again).
+type fileProblem struct {
+	msg     string
+	damaged bool // cut short, rather than not a database at all
+}
+
+func (p *fileProblem) Error() string { return p.msg }
+
+// fileHeader is what inspectFile learns from a database's first page.
+type fileHeader struct {
+	exists bool
+	empty  bool
+	wal    bool // the file is in WAL mode (header read/write versions 2)
+}
+
+// inspectFile reads a database file's header: a missing or empty file is no
+// problem (a new database, or one whose pages all still sit in its WAL); a
+// file that is not SQLite's, or is shorter than its header says, is a
+// *fileProblem.
+func inspectFile(path string) (fileHeader, error) {
+	var h fileHeader
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return h, nil
 	}
 	if err != nil {
-		return err
+		return h, err
 	}
 	defer f.Close()
+	h.exists = true
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return h, err
 	}
 	if fi.IsDir() {
-		return errors.New("is a folder, not a cache file")
+		return h, errors.New("is a folder, not a cache file")
 	}
 	if fi.Size() == 0 {
-		return nil // a new database, or one whose pages all still sit in its WAL
+		h.empty = true
+		return h, nil
 	}
 	var head [100]byte
 	n, err := io.ReadFull(f, head[:])
 	if !bytes.HasPrefix(head[:n], sqliteHeader) {
-		return errors.New("not an auditlens cache: not an SQLite database (move it away or choose another cache file)")
+		return h, &fileProblem{msg: "not an auditlens cache: not an SQLite database"}
 	}
 	if err != nil {
-		return errors.New("damaged: the file is cut short inside its header (move it away and the cache is rebuilt from the sources)")
+		return h, &fileProblem{msg: "damaged: the file is cut short inside its header", damaged: true}
 	}
+	h.wal = head[18] == 2 || head[19] == 2
 	pageSize := int64(binary.BigEndian.Uint16(head[16:18]))
 	if pageSize == 1 {
 		pageSize = 65536
@@ -148,9 +191,9 @@ func checkFile(path string) error {
 	// The page count is only trustworthy when written by the same change as
 	// the header, and pages may legitimately still sit in the WAL.
 	if _, err := os.Stat(path + "-wal"); err != nil && changes == validFor && pages*pageSize > fi.Size() {
-		return fmt.Errorf("damaged: the file is cut short (%d bytes, its header says %d) (move it away and the cache is rebuilt from the sources)", fi.Size(), pages*pageSize)
+		return h, &fileProblem{msg: fmt.Sprintf("damaged: the file is cut short (%d bytes, its header says %d)", fi.Size(), pages*pageSize), damaged: true}
 	}
-	return nil
+	return h, nil
 }
 
 // describeOpenError turns SQLite's terse open errors into advice.
@@ -174,10 +217,14 @@ func describeOpenError(err error) error {
 // process; a power cut may lose the last commits, never consistency), foreign
 // keys, a busy timeout for a second auditlens, and write transactions that take
 // the write lock up front so they never fail half-way on a lock upgrade.
-func dsn(path string) string {
+func dsn(path string) string { return dsnWith(path, "WAL") }
+
+// dsnWith is dsn with another journal mode: DELETE keeps a case file one
+// file, with no WAL beside it once closed.
+func dsnWith(path, journal string) string {
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
 	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
+	q.Set("_journal_mode", journal)
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_foreign_keys", "1")
 	q.Set("_busy_timeout", "10000")
@@ -186,9 +233,28 @@ func dsn(path string) string {
 	return u.String() + "?" + q.Encode()
 }
 
+// dsnReadOnly opens a database without ever writing to it or beside it:
+// SQLite's read-only mode, no journal-mode change, and queries only. With
+// immutable, SQLite also takes no locks and creates no -shm file: right for a
+// file nothing else writes, wrong for a live cache whose WAL holds pages.
+func dsnReadOnly(path string, immutable bool) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	if immutable {
+		q.Set("immutable", "1")
+	}
+	q.Set("_query_only", "1")
+	q.Set("_busy_timeout", "10000")
+	return u.String() + "?" + q.Encode()
+}
+
 // connector opens connections with the settings that SQLite's URI cannot
 // carry, without registering a driver globally.
-type connector struct{ dsn string }
+type connector struct {
+	dsn      string
+	readOnly bool
+}
 
 func (c connector) Connect(context.Context) (driver.Conn, error) {
 	conn, err := c.Driver().Open(c.dsn)
@@ -196,6 +262,9 @@ func (c connector) Connect(context.Context) (driver.Conn, error) {
 		return nil, err
 	}
 	sc := conn.(*sqlite3.SQLiteConn)
+	if c.readOnly {
+		return conn, nil
+	}
 	// The WAL is truncated back to this size after a checkpoint, so one big
 	// ingest does not leave a multi-gigabyte WAL file behind.
 	if _, err := sc.Exec("PRAGMA journal_size_limit = 67108864", nil); err != nil {

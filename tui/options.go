@@ -32,9 +32,10 @@ type Options struct {
 	Bucket time.Duration
 	// Jobs the analyst can switch between; model.DefaultJobs when nil.
 	Jobs []model.Job
-	// OpenAnomaly builds the screen enter opens for an anomaly; the anomaly
-	// screen when nil. The rare-process chart and the rate drill-down plug in
-	// here.
+	// OpenAnomaly, when set and returning a screen, replaces the screen
+	// enter opens for an anomaly: by default the rare-process chart for rare
+	// jobs and the rate drill-down for rate jobs (the anomaly's record when
+	// the backend offers no drill-down).
 	OpenAnomaly func(ctx *view.Context, a model.Anomaly) view.View
 	// Theme, when set, replaces the theme Color would resolve (for tests and
 	// for embedding).

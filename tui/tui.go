@@ -24,6 +24,8 @@ import (
 
 	"github.com/auditlens/auditlens/views/anomaly"
 	"github.com/auditlens/auditlens/views/model"
+	"github.com/auditlens/auditlens/views/rarechart"
+	"github.com/auditlens/auditlens/views/ratechart"
 	"github.com/auditlens/auditlens/views/swimlane"
 	"github.com/auditlens/auditlens/views/view"
 	"github.com/charmbracelet/bubbles/key"
@@ -320,13 +322,22 @@ func (m *Model) routed(r routedMsg) tea.Cmd {
 	return m.deliver(r.from, r.msg)
 }
 
+// openAnomaly builds the screen enter opens for an anomaly: the
+// rare-process chart for a rare job, the rate drill-down for a rate job, or
+// the anomaly's record when the backend offers no drill-down.
 func (m *Model) openAnomaly(a model.Anomaly) view.View {
 	if m.opts.OpenAnomaly != nil {
 		if v := m.opts.OpenAnomaly(m.ctx, a); v != nil {
 			return v
 		}
 	}
-	return anomaly.New(m.ctx, a)
+	if _, err := model.DrillDown(m.backend); err != nil || a.Entity == "" {
+		return anomaly.New(m.ctx, a)
+	}
+	if a.Rare() {
+		return rarechart.New(m.ctx, a)
+	}
+	return ratechart.New(m.ctx, a)
 }
 
 // deliver hands msg to one screen and tags what it returns.
