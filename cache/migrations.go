@@ -29,6 +29,8 @@ func migrations() []migration {
 	return []migration{
 		{Name: "counts, events and coverage", SQL: schemaV1},
 		{Name: "detection results and triage", SQL: schemaResults},
+		{Name: "cases", SQL: schemaCases},
+		{Name: "suppression rules", SQL: schemaRules},
 	}
 }
 
@@ -39,12 +41,17 @@ func SchemaVersion() int { return len(migrations()) }
 // schema this build cannot know how to read.
 type NewerSchemaError struct {
 	Path  string
-	Found int // the file's schema version
-	Known int // the newest this build knows
+	Found int    // the file's schema version
+	Known int    // the newest this build knows
+	What  string // what the file is to the reader: "cache" when empty
 }
 
 func (e *NewerSchemaError) Error() string {
-	return fmt.Sprintf("cache %s was written by a newer auditlens (schema %d, this build knows %d)", e.Path, e.Found, e.Known)
+	what := e.What
+	if what == "" {
+		what = "cache"
+	}
+	return fmt.Sprintf("%s %s was written by a newer auditlens (schema %d, this build knows %d)", what, e.Path, e.Found, e.Known)
 }
 
 // migrate applies the pending migrations. The version is re-read inside a

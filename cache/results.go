@@ -60,6 +60,9 @@ func (s *Store) DataVersion(ctx context.Context) (string, error) {
 // SaveResults stores a result set's encoded data under key, pruning the
 // oldest sets beyond a bound.
 func (s *Store) SaveResults(ctx context.Context, key, jobID string, data []byte) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	if _, err := zw.Write(data); err != nil {
@@ -135,6 +138,9 @@ type Triage struct {
 
 // SetTriage records a verdict, replacing an earlier one for the same anomaly.
 func (s *Store) SetTriage(ctx context.Context, t Triage) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	valid := false
 	for _, st := range TriageStates() {
 		valid = valid || st == t.State

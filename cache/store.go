@@ -34,7 +34,8 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 type Store struct {
 	db       *sql.DB
 	path     string
-	readOnly bool // opened with OpenReadOnly: every write is refused
+	readOnly bool   // opened with OpenReadOnly: every write is refused
+	dsn      string // how it was opened, for a private connection of its own
 
 	mu    sync.Mutex
 	names dictionary // committed dictionary rows, which are never deleted
@@ -71,7 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // open opens the database behind dsn and brings its schema up to date.
 func open(ctx context.Context, path, abs, dsn string) (*Store, error) {
 	db := sql.OpenDB(connector{dsn: dsn})
-	s := &Store{db: db, path: abs, names: newDictionary()}
+	s := &Store{db: db, path: abs, dsn: dsn, names: newDictionary()}
 	if err := s.setUp(ctx, path); err != nil {
 		db.Close()
 		var newer *NewerSchemaError

@@ -36,6 +36,7 @@ type fakeBackend struct {
 	cancelled []string      // calls that saw their context cancelled
 	swimlanes []model.Query // queries asked for
 	anomalyQs []model.AnomalyQuery
+	processQs []model.ProcessQuery
 	runs      int
 }
 

@@ -220,7 +220,9 @@ func TestShellNeverDrawsDataEscapes(t *testing.T) {
 		t.Fatalf("enter did not open the anomaly (depth %d)", h.m.Depth())
 	}
 	frames := []string{h.view()}
-	h.press("q", ":")
+	h.press("d") // the anomaly's record, titled by the hostile name
+	record := h.view()
+	h.press("q", "q", ":")
 	h.typeText("host " + evilHost)
 	h.press("enter")
 	frames = append(frames, h.view())
@@ -233,13 +235,18 @@ func TestShellNeverDrawsDataEscapes(t *testing.T) {
 	h.b.mu.Unlock()
 	h.press("]")
 	frames = append(frames, h.view())
+	frames = append(frames, record)
 	for i, f := range frames {
 		if strings.ContainsAny(f, "\x1b\x07") {
 			t.Errorf("frame %d draws a control character:\n%q", i, f)
 		}
 	}
-	if !strings.Contains(frames[0], `swimlane > web-02: \x1b]0;pwned\x07`) {
-		t.Errorf("breadcrumbs: %q", strings.SplitN(frames[0], "\n", 2)[0])
+	if crumbs := strings.SplitN(frames[0], "\n", 2)[0]; crumbs != " swimlane > web-02 > rare processes" ||
+		!strings.Contains(frames[0], `\x1b]0;pwned\x07`) {
+		t.Errorf("rare chart of the hostile process:\n%s", frames[0])
+	}
+	if !strings.Contains(record, `swimlane > web-02 > rare processes > web-02: \x1b]0;pwned\x07`) {
+		t.Errorf("breadcrumbs: %q", strings.SplitN(record, "\n", 2)[0])
 	}
 	if !strings.Contains(frames[3], `\x1b[2Jaudit.log`) {
 		t.Errorf("the backend's error is not shown escaped:\n%s", frames[3])
@@ -254,7 +261,7 @@ func TestDrillDownKeepsTheSelectedTime(t *testing.T) {
 	if h.m.Depth() != 2 {
 		t.Fatalf("no drill-down:\n%s", h.view())
 	}
-	if crumbs := strings.SplitN(h.view(), "\n", 2)[0]; crumbs != " swimlane > db-01: /usr/bin/curl" {
+	if crumbs := strings.SplitN(h.view(), "\n", 2)[0]; crumbs != " swimlane > db-01 > rare processes" {
 		t.Errorf("breadcrumbs %q", crumbs)
 	}
 	if !h.m.ctx.Focus.Equal(at(0, 14)) {

@@ -43,6 +43,7 @@ type ConsoleSettings struct {
 
 type lastScan struct {
 	key     string
+	query   model.Query // what was asked, so a rule change can ask again
 	out     Outcome
 	triage  map[string]cache.Triage
 	job     engine.Job
@@ -102,7 +103,7 @@ func (c *Console) scan(ctx context.Context, q model.Query, progress func(model.P
 	if err != nil {
 		return nil, err
 	}
-	s := &lastScan{key: key, out: out, triage: triage, job: job, fetched: time.Now()}
+	s := &lastScan{key: key, query: q, out: out, triage: triage, job: job, fetched: time.Now()}
 	c.mu.Lock()
 	c.last = s
 	c.mu.Unlock()
@@ -221,7 +222,7 @@ func (c *Console) SetTriage(ctx context.Context, anomalyID string, t model.Triag
 	stored := cache.Triage{AnomalyID: anomalyID, JobID: parts[0], Entity: parts[1], Executable: parts[2],
 		Bucket: bucket, State: t.State.String(), Note: t.Note, UpdatedAt: time.Now().UTC()}
 	if err := c.ws.Store.SetTriage(ctx, stored); err != nil {
-		return t, err
+		return t, readOnlyAdvice(err)
 	}
 	c.mu.Lock()
 	if c.last != nil && c.last.job.ID == parts[0] {

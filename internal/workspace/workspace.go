@@ -26,6 +26,9 @@ const engineVersion = "1"
 // Workspace answers detection questions from one cache.
 type Workspace struct {
 	Store *cache.Store
+	// pinned, for a case file opened with OpenCase, answers the case's jobs
+	// with the case's records as they were saved.
+	pinned *caseResults
 }
 
 // New returns a workspace over store.
@@ -51,6 +54,10 @@ type Outcome struct {
 	From, To time.Time
 	// Cached says the results came from the cache without running the job.
 	Cached bool
+	// Suppressed are the records skip_result rules took out of Results.
+	Suppressed []Suppressed
+	// FromCase says the records are a case file's, as they were saved.
+	FromCase bool
 	// Took is how long the answer took.
 	Took time.Duration
 }
@@ -92,6 +99,9 @@ func (w *Workspace) Range(ctx context.Context, from, to time.Time, span time.Dur
 }
 
 // Detect answers a scan, from the cache when nothing it depends on changed.
+// The suppression rules in force apply: skip_model_update rules are part of
+// what the results depend on, skip_result rules take records out of the
+// answer (into Outcome.Suppressed) over the whole range.
 func (w *Workspace) Detect(ctx context.Context, s Scan) (Outcome, error) {
 	began := time.Now()
 	if err := s.Job.Validate(); err != nil {
@@ -102,7 +112,21 @@ func (w *Workspace) Detect(ctx context.Context, s Scan) (Outcome, error) {
 		return Outcome{}, err
 	}
 	out := Outcome{From: from, To: to}
-	key, err := w.resultKey(ctx, s, from, to)
+	rules, err := w.rulesInForce(ctx, began)
+	if err != nil {
+		return out, err
+	}
+	if w.pinned != nil {
+		res, err := w.pinned.results(s, from, to)
+		if err != nil {
+			return out, err
+		}
+		out.Results, out.Suppressed = rules.suppress(res, s.Job.Scope)
+		out.FromCase = true
+		out.Took = time.Since(began)
+		return out, nil
+	}
+	key, err := w.resultKey(ctx, s, from, to, rules.modelKey())
 	if err != nil {
 		return out, err
 	}
@@ -111,16 +135,14 @@ func (w *Workspace) Detect(ctx context.Context, s Scan) (Outcome, error) {
 	} else if ok {
 		if err := json.Unmarshal(data, &out.Results); err == nil {
 			out.Cached = true
+			out.Results, out.Suppressed = rules.suppress(out.Results, s.Job.Scope)
 			out.Took = time.Since(began)
 			return out, nil
 		}
 		// An unreadable stored set is recomputed and overwritten below.
 	}
-	res, err := w.run(ctx, s, from, to)
+	res, err := w.run(ctx, s, from, to, rules)
 	if err != nil {
-		return out, err
-	}
-	if err := w.addUsers(ctx, s, &res); err != nil {
 		return out, err
 	}
 	data, err := json.Marshal(res)
@@ -130,13 +152,14 @@ func (w *Workspace) Detect(ctx context.Context, s Scan) (Outcome, error) {
 	if err := w.Store.SaveResults(ctx, key, s.Job.ID, data); err != nil {
 		return out, err
 	}
-	out.Results = res
+	out.Results, out.Suppressed = rules.suppress(res, s.Job.Scope)
 	out.Took = time.Since(began)
 	return out, nil
 }
 
-// run streams the job's counts out of the cache into the engine.
-func (w *Workspace) run(ctx context.Context, s Scan, from, to time.Time) (engine.Results, error) {
+// run streams the job's counts out of the cache into the engine, without
+// those the model rules keep out.
+func (w *Workspace) run(ctx context.Context, s Scan, from, to time.Time, rules ruleSet) (engine.Results, error) {
 	q := cache.CountQuery{
 		Scope:      s.Job.Scope,
 		From:       from,
@@ -145,57 +168,17 @@ func (w *Workspace) run(ctx context.Context, s Scan, from, to time.Time) (engine
 		Selection:  s.Selection,
 		Loads:      s.Loads,
 	}
-	res, err := engine.Run(s.Job, s.Options, from.Unix(), to.Unix(), func(yield func(engine.Count) error) error {
+	res, err := engine.Run(s.Job, s.Options, from.Unix(), to.Unix(), rules.filterCounts(func(yield func(engine.Count) error) error {
 		return w.Store.Counts(ctx, q, yield)
-	})
+	}))
 	if err != nil {
 		return engine.Results{}, fmt.Errorf("job %s: %w", s.Job.ID, err)
 	}
 	return res, nil
 }
 
-// userField is the influencer our rare records add to Elastic's: who ran it.
-const userField = "user.name"
-
-// addUsers adds the user.name influencer to rare records: the users who ran
-// the executable on that entity in that bucket, from the cached events. The
-// counts the engine sees carry no users, so this is read from the events the
-// cache keeps for drill-down; a source without events adds nothing.
-func (w *Workspace) addUsers(ctx context.Context, s Scan, res *engine.Results) error {
-	if s.Job.Function != engine.FunctionRare {
-		return nil
-	}
-	span := time.Duration(res.BucketSpan) * time.Second
-	for i := range res.Records {
-		r := &res.Records[i]
-		start := time.UnixMilli(r.Timestamp)
-		var users []string
-		for _, entity := range recordEntities(*r) {
-			evs, err := w.Store.Events(ctx, cache.EventQuery{Scope: sources.Scope(s.Job.Scope), Entity: entity,
-				From: start, To: start.Add(span), Executable: r.ByFieldValue, Loads: s.Loads, Limit: 200})
-			if err != nil {
-				return err
-			}
-			for _, ev := range evs {
-				name := ev.User.Name
-				if name == "" {
-					name = ev.User.ID
-				}
-				if name != "" && !slices.Contains(users, name) {
-					users = append(users, name)
-				}
-			}
-		}
-		if len(users) > 0 {
-			slices.Sort(users)
-			r.Influencers = append(r.Influencers, engine.Influencer{FieldName: userField, FieldValues: users})
-		}
-	}
-	return nil
-}
-
 // resultKey names everything a scan's results depend on.
-func (w *Workspace) resultKey(ctx context.Context, s Scan, from, to time.Time) (string, error) {
+func (w *Workspace) resultKey(ctx context.Context, s Scan, from, to time.Time, modelRules []string) (string, error) {
 	version, err := w.Store.DataVersion(ctx)
 	if err != nil {
 		return "", err
@@ -217,7 +200,10 @@ func (w *Workspace) resultKey(ctx context.Context, s Scan, from, to time.Time) (
 		Selection sources.Selection
 		Loads     []int64
 		Data      string
-	}{engineVersion, s.Job, opts, loc, from.Unix(), to.Unix(), s.Selection, loads, version})
+		// Absent without model rules, so keys made before rules existed
+		// still match.
+		ModelRules []string `json:",omitempty"`
+	}{engineVersion, s.Job, opts, loc, from.Unix(), to.Unix(), s.Selection, loads, version, modelRules})
 	if err != nil {
 		return "", err
 	}
@@ -228,7 +214,8 @@ func (w *Workspace) resultKey(ctx context.Context, s Scan, from, to time.Time) (
 // RateModel returns the rate model of one entity over a range, for the rate
 // chart: actual, typical and the 95% band per bucket. The model of an entity
 // does not depend on other entities, so only its counts are read; its scores
-// are those of a single-entity run and are not shown as record scores.
+// are those of a single-entity run and are not shown as record scores. The
+// model rules in force keep their executions out, as in Detect.
 func (w *Workspace) RateModel(ctx context.Context, s Scan, entity string) ([]engine.ModelPoint, error) {
 	from, to, err := w.Range(ctx, s.From, s.To, s.Job.BucketSpan)
 	if err != nil {
@@ -239,9 +226,13 @@ func (w *Workspace) RateModel(ctx context.Context, s Scan, entity string) ([]eng
 	opts.ModelPartitions = []string{entity}
 	q := cache.CountQuery{Scope: s.Job.Scope, From: from, To: to, BucketSpan: s.Job.BucketSpan,
 		Selection: s.Selection, Loads: s.Loads, Entities: []string{entity}}
-	res, err := engine.Run(s.Job, opts, from.Unix(), to.Unix(), func(yield func(engine.Count) error) error {
+	rules, err := w.rulesInForce(ctx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	res, err := engine.Run(s.Job, opts, from.Unix(), to.Unix(), rules.filterCounts(func(yield func(engine.Count) error) error {
 		return w.Store.Counts(ctx, q, yield)
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}

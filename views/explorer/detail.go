@@ -167,7 +167,9 @@ func newDetailKeys() detailKeys {
 	}
 }
 
-func (k detailKeys) ShortHelp() []key.Binding { return []key.Binding{k.Down, k.Up, k.Parent, k.Children} }
+func (k detailKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Down, k.Up, k.Parent, k.Children}
+}
 func (k detailKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Down, k.Up, k.Top, k.Bottom, k.PageDown, k.PageUp}, {k.Parent, k.Children}}
 }

@@ -123,6 +123,9 @@ func New(ctx *view.Context, t Target) *Model {
 		t.Focus = t.CoreFrom
 	}
 	m := &Model{ctx: ctx, keys: newKeyMap(), target: t, pad: defaultPad, keepRow: -1, keepAt: t.Focus, onlyOf: t.Executable}
+	if t.ChildrenOf != 0 {
+		m.pad = childrenPad
+	}
 	return m
 }
 
@@ -186,7 +189,10 @@ func (m *Model) Status() view.Status {
 
 func (m *Model) countText() string {
 	n := len(m.page.Rows)
-	s := view.Thousands(n) + " executions"
+	s := view.Thousands(n) + " execution"
+	if n != 1 {
+		s += "s"
+	}
 	if len(m.shown) != n {
 		s = view.Thousands(len(m.shown)) + "/" + s
 	}
@@ -390,11 +396,15 @@ func (m *Model) toggleOnly() tea.Cmd {
 }
 
 // ChildrenOf is the target listing the children of p: executions whose
-// parent is p's pid, from p's start on.
+// parent is p's pid, from p's start on (for six hours at first: a shell's
+// commands come over a session, not within the hour).
 func ChildrenOf(t Target, p model.Process) Target {
 	return Target{Scope: t.Scope, Entity: t.Entity, CoreFrom: p.Time, CoreTo: p.Time, Focus: p.Time,
 		ChildrenOf: p.PID, Title: fmt.Sprintf("children of %d", p.PID)}
 }
+
+// childrenPad is the children list's first margin (six hours).
+const childrenPad = 5
 
 // parent goes to the execution of p's parent: in the rows when it is
 // there, else asked of the backend (the latest execution of that pid at or
@@ -482,9 +492,10 @@ func (m *Model) setPage(page model.ProcessPage) {
 		m.text[i] = textOf(&page.Rows[i], m.loc(), layout)
 	}
 	m.content = natural(m.text)
-	m.keepRow = pick(page.Rows, m.keepAt, m.target.SelectPID)
+	keep := pick(page.Rows, m.keepAt, m.target.SelectPID)
 	m.target.SelectPID = 0
-	m.resort()
+	m.shown, m.sel = nil, 0 // indices of the old page mean nothing now
+	m.resortKeeping(keep)
 }
 
 // pick chooses the row to select: the execution of pid nearest at (when
@@ -528,12 +539,16 @@ func (m *Model) spansDays() bool {
 }
 
 // resort sorts and filters the rows again, keeping the selected one.
-func (m *Model) resort() {
+func (m *Model) resort() { m.resortKeeping(m.selectedIndex()) }
+
+// resortKeeping sorts and filters the rows again and selects row keep of
+// the page (or the nearest place when it is filtered out).
+func (m *Model) resortKeeping(keep int) {
 	if m.page == nil {
 		return
 	}
-	if p := m.selectedIndex(); p >= 0 {
-		m.keepRow = p
+	if keep >= 0 {
+		m.keepRow = keep
 	}
 	m.shown = sortedIndex(m.page.Rows, m.sortCol, m.desc, m.re)
 	m.sel = 0
@@ -675,6 +690,8 @@ func (m *Model) summary() string {
 	win := timeaxis.SpanText(from, to, m.loc())
 	if m.target.ChildrenOf == 0 {
 		win += " (±" + timeaxis.FormatSpan(pads[m.pad]) + ")"
+	} else {
+		win += " (" + timeaxis.FormatSpan(pads[m.pad]) + " on)"
 	}
 	parts = append(parts, win)
 	switch {

@@ -202,23 +202,27 @@ func drawPlot(cols []column, start time.Time, colSpan time.Duration, height int)
 	push := func(set string, value func(column) float64) {
 		first, last := -1, -1
 		for i, c := range cols {
-			if !c.modelled {
-				continue
+			if c.modelled {
+				if first < 0 {
+					first = i
+				}
+				last = i
 			}
-			if first < 0 {
-				first = i
+		}
+		if first < 0 {
+			return
+		}
+		// Points go in time order. The first and last values are held one
+		// column further, so the line does not climb from zero (the
+		// chart's value for a column without points) into its first
+		// column or fall after its last; those columns are not shown.
+		m.PushDataSet(set, tslc.TimePoint{Time: at(first - 1), Value: value(cols[first])})
+		for i := first; i <= last; i++ {
+			if cols[i].modelled {
+				m.PushDataSet(set, tslc.TimePoint{Time: at(i), Value: value(cols[i])})
 			}
-			last = i
-			m.PushDataSet(set, tslc.TimePoint{Time: at(i), Value: value(c)})
 		}
-		if first == 0 {
-			// Hold the first value over the axis cell, so the line does not
-			// rise from zero into the first column.
-			m.PushDataSet(set, tslc.TimePoint{Time: at(-1), Value: value(cols[0])})
-		}
-		if last == n-1 {
-			m.PushDataSet(set, tslc.TimePoint{Time: at(n), Value: value(cols[n-1])})
-		}
+		m.PushDataSet(set, tslc.TimePoint{Time: at(last + 1), Value: value(cols[last])})
 	}
 	push(setUpper, func(c column) float64 { return c.upper })
 	push(setLower, func(c column) float64 { return c.lower })
@@ -283,7 +287,7 @@ func drawPlot(cols []column, start time.Time, colSpan time.Duration, height int)
 	for y := range g {
 		for x := 0; x < n; x++ {
 			c := p.labelW + 1 + x
-			if r := g[y][c]; r != 0 && r != axis[y][c] {
+			if r := g[y][c]; r != 0 && r != axis[y][c] && cols[x].modelled {
 				p.cells[y][x], p.layers[y][x] = dashed(r), layerTypical
 			}
 		}

@@ -31,6 +31,7 @@ const (
 	maxLabel   = 28
 	rightW     = 7 // " 12,345": a breakdown row's count in the selected bucket
 	minChartH  = 4
+	maxStretch = 6 // most cells one bucket is stretched to
 	executable = "process.executable"
 )
 
@@ -61,7 +62,8 @@ type Model struct {
 	loading  bool
 	loadErr  error
 
-	cols         []column
+	cols         []column // merged buckets, one per column
+	cells        []column // the columns stretched to screen cells
 	ladder       []int
 	cursorBucket int
 	sel          int // selected executable of the breakdown, -1 for all
@@ -72,7 +74,7 @@ type Model struct {
 
 type plotKey struct {
 	data          *model.RateChart
-	z, n, height  int
+	z, k, height  int
 	start         time.Time
 	colSpanSecond int64
 }
@@ -324,7 +326,7 @@ func (m *Model) setData(c model.RateChart) {
 		m.cursorBucket = b
 	}
 	m.sel = min(m.sel, len(c.Top)-1)
-	m.cols = nil
+	m.cols, m.cells = nil, nil
 }
 
 func (m *Model) loc() *time.Location {
@@ -338,7 +340,8 @@ func (m *Model) loc() *time.Location {
 type layout struct {
 	head                 []string
 	labelW, gridW        int
-	z                    int
+	z                    int // buckets per column
+	k                    int // cells per column: short windows are stretched to the width
 	chartH, axisLines    int
 	breakRows, drivers   int
 	breakTop, driversTop int
@@ -356,9 +359,12 @@ func (m *Model) layout() layout {
 	}
 	l.labelW = min(l.labelW, maxLabel, max(w/4, minLabel))
 	l.gridW = max(w-l.labelW-1-rightW, 1)
-	l.z = 1
+	l.z, l.k = 1, 1
 	if m.data != nil {
 		l.z = m.ladder[timeaxis.FitZoom(m.ladder, m.data.Axis.Buckets, l.gridW)]
+		if l.z == 1 && m.data.Axis.Buckets > 0 {
+			l.k = min(max(l.gridW/m.data.Axis.Buckets, 1), maxStretch)
+		}
 	}
 	l.axisLines = 1
 	if m.data != nil && time.Duration(l.z)*m.data.Axis.BucketSpan < 24*time.Hour && timeaxis.SpansDays(m.data.Axis, m.loc()) {
@@ -457,13 +463,19 @@ func (m *Model) moveToTime(t time.Time) {
 // data and the geometry stay the same (moving the cursor does not redraw).
 func (m *Model) plotOf(l layout) (plot, []column) {
 	d := m.data
-	key := plotKey{data: d, z: l.z, n: m.ncols(l.z), height: l.chartH, start: d.Axis.Start, colSpanSecond: int64(d.Axis.BucketSpan / time.Second)}
+	key := plotKey{data: d, z: l.z, k: l.k, height: l.chartH, start: d.Axis.Start, colSpanSecond: int64(d.Axis.BucketSpan / time.Second)}
 	if key != m.plotFor || m.cols == nil {
 		m.cols = mergeColumns(d, l.z)
-		m.plotCache = drawPlot(m.cols, d.Axis.Start, time.Duration(l.z)*d.Axis.BucketSpan, l.chartH)
+		m.cells = stretch(m.cols, l.k)
+		m.plotCache = drawPlot(m.cells, d.Axis.Start, cellSpan(l, d.Axis.BucketSpan), l.chartH)
 		m.plotFor = key
 	}
-	return m.plotCache, m.cols
+	return m.plotCache, m.cells
+}
+
+// cellSpan is the time one screen cell covers.
+func cellSpan(l layout, bucket time.Duration) time.Duration {
+	return time.Duration(l.z) * bucket / time.Duration(max(l.k, 1))
 }
 
 // View implements view.View.
@@ -480,13 +492,13 @@ func (m *Model) View() string {
 		return view.Frame(strings.Join(lines, "\n"), m.width, m.height)
 	}
 	d := m.data
-	p, cols := m.plotOf(l)
-	n := len(cols)
+	p, cells := m.plotOf(l)
+	n := len(cells)
 	cursor := m.cursorCol(l.z)
 	gridX := l.labelW + 1
 
 	// The chart, its y labels right-aligned into the label column.
-	for _, s := range plotLines(p, cols, th) {
+	for _, s := range plotLines(p, cells, th) {
 		lines = append(lines, strings.Repeat(" ", max(gridX-p.labelW-1, 0))+s)
 	}
 	if n == 0 {
@@ -495,14 +507,14 @@ func (m *Model) View() string {
 	// The anomalous buckets, by severity glyph and colour.
 	var b strings.Builder
 	b.WriteString(th.Dim.Apply(view.FitRight("anomaly ", gridX)))
-	for x, c := range cols {
+	for x, c := range cells {
 		sev := model.SeverityOf(c.score)
-		p := th.Cell(view.CellPlain, sev, x == cursor)
+		p := th.Cell(view.CellPlain, sev, x/l.k == cursor)
 		b.WriteString(p.Apply(string(sev.Glyph())))
 	}
 	lines = append(lines, b.String())
 	colSpan := time.Duration(l.z) * d.Axis.BucketSpan
-	axis := timeaxis.Lines(d.Axis.Start, colSpan, 0, n, m.loc(), l.axisLines == 2)
+	axis := timeaxis.Lines(d.Axis.Start, cellSpan(l, d.Axis.BucketSpan), 0, n, m.loc(), l.axisLines == 2)
 	for len(axis) < l.axisLines {
 		axis = append([]string{""}, axis...)
 	}
@@ -513,7 +525,7 @@ func (m *Model) View() string {
 		}
 		lines = append(lines, label+a)
 	}
-	lines = append(lines, m.caretLine(gridX+cursor))
+	lines = append(lines, m.caretLine(gridX+cursor*l.k))
 
 	lines = append(lines, m.breakdownLines(l, cursor, gridX)...)
 	lines = append(lines, m.driverLines(l)...)
@@ -521,33 +533,38 @@ func (m *Model) View() string {
 }
 
 // caretLine points at the selected column and gives its numbers, so the
-// chart's shape never has to be read for a value.
+// chart's shape never has to be read for a value; in short words when the
+// long ones do not fit beside the caret.
 func (m *Model) caretLine(pos int) string {
 	th := m.ctx.Theme
 	from, to := m.columnSpan()
-	text := timeaxis.SpanText(from, to, m.loc())
+	long, short := timeaxis.SpanText(from, to, m.loc()), from.In(m.loc()).Format("15:04")
 	z := m.layout().z
 	if c := m.cursorCol(z); c < len(m.cols) {
 		col := m.cols[c]
-		text += fmt.Sprintf(" · %s executions", compact(col.actual))
-		switch {
-		case col.modelled:
-			text += fmt.Sprintf(" · expected %s (%s–%s)", compact(col.typical), compact(col.lower), compact(col.upper))
-		default:
-			text += " · no expectation yet"
+		long += fmt.Sprintf(" · %s executions", compact(col.actual))
+		short += " " + compact(col.actual)
+		if col.modelled {
+			long += fmt.Sprintf(" · expected %s (%s–%s)", compact(col.typical), compact(col.lower), compact(col.upper))
+			short += fmt.Sprintf(" · exp %s (%s–%s)", compact(col.typical), compact(col.lower), compact(col.upper))
+		} else {
+			long += " · no expectation yet"
 		}
 		if col.score > 0 {
-			text += fmt.Sprintf(" · %s %s", model.SeverityOf(col.score), model.FormatScore(col.score))
+			sev := model.SeverityOf(col.score)
+			long += fmt.Sprintf(" · %s %s", sev, model.FormatScore(col.score))
+			short += fmt.Sprintf(" · %c %s", sev.Glyph(), model.FormatScore(col.score))
 		}
 	}
-	line := strings.Repeat(" ", pos) + "^"
-	if pos+2+view.Width(text) <= m.width {
-		return line + " " + th.Dim.Apply(text)
+	for _, text := range []string{long, short} {
+		if pos+2+view.Width(text) <= m.width {
+			return strings.Repeat(" ", pos) + "^ " + th.Dim.Apply(text)
+		}
+		if view.Width(text)+1 <= pos {
+			return strings.Repeat(" ", pos-view.Width(text)-1) + th.Dim.Apply(text) + " ^"
+		}
 	}
-	if view.Width(text)+1 <= pos {
-		return strings.Repeat(" ", pos-view.Width(text)-1) + th.Dim.Apply(text) + " ^"
-	}
-	return view.Truncate(line+" "+th.Dim.Apply(text), m.width)
+	return view.Truncate(strings.Repeat(" ", pos)+"^ "+th.Dim.Apply(short), m.width)
 }
 
 // breakdownLines draws the split by executable: one strip per top
@@ -602,8 +619,8 @@ func (m *Model) breakdownLines(l layout, cursor, gridX int) []string {
 		var b strings.Builder
 		b.WriteString(name)
 		b.WriteByte(' ')
-		for x, c := range s {
-			if x == cursor {
+		for x, c := range stretchRunes(s, l.k) {
+			if x/l.k == cursor {
 				b.WriteString(th.Cursor.Apply(string(c)))
 			} else {
 				b.WriteRune(c)
@@ -613,8 +630,35 @@ func (m *Model) breakdownLines(l layout, cursor, gridX int) []string {
 		for bk := cursor * l.z; bk < min(cursor*l.z+l.z, len(r.counts)); bk++ {
 			at += r.counts[bk]
 		}
-		b.WriteString(view.FitRight(view.Thousands(int(at)), l.gridW-len(s)+rightW))
+		b.WriteString(view.FitRight(view.Thousands(int(at)), l.gridW-len(s)*l.k+rightW))
 		out = append(out, b.String())
+	}
+	return out
+}
+
+// stretch repeats each column k times, one per screen cell.
+func stretch(cols []column, k int) []column {
+	if k <= 1 {
+		return cols
+	}
+	out := make([]column, 0, len(cols)*k)
+	for _, c := range cols {
+		for i := 0; i < k; i++ {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func stretchRunes(rs []rune, k int) []rune {
+	if k <= 1 {
+		return rs
+	}
+	out := make([]rune, 0, len(rs)*k)
+	for _, r := range rs {
+		for i := 0; i < k; i++ {
+			out = append(out, r)
+		}
 	}
 	return out
 }

@@ -15,7 +15,7 @@ type keyMap struct {
 	Earlier, Later, DayEarlier, DayLater          key.Binding
 	First, Last, ZoomIn, ZoomOut                  key.Binding
 	MarkNew, Acknowledge, FalsePositive, Escalate key.Binding
-	Note, StateFilter, Scope, Sort                key.Binding
+	Note, StateFilter, Scope, Sort, Processes     key.Binding
 	// While a note is being typed.
 	SaveNote, CancelNote key.Binding
 }
@@ -50,6 +50,7 @@ func newKeyMap() keyMap {
 		StateFilter:   b([]string{"s"}, "s", "filter by state"),
 		Scope:         b([]string{"c"}, "c", "hosts/containers"),
 		Sort:          b([]string{"o"}, "o", "sort lanes"),
+		Processes:     b([]string{"p"}, "p", "processes"),
 		SaveNote:      b([]string{"enter"}, "enter", "save note"),
 		CancelNote:    b([]string{"esc"}, "esc", "cancel"),
 	}
@@ -73,7 +74,7 @@ func (k boundKeys) FullHelp() [][]key.Binding {
 		return [][]key.Binding{{k.km.SaveNote, k.km.CancelNote}}
 	}
 	return [][]key.Binding{
-		{k.km.Up, k.km.Down, k.km.Top, k.km.Bottom, k.km.PageDown, k.km.PageUp, k.km.NextPane, k.km.PrevPane, k.km.Open},
+		{k.km.Up, k.km.Down, k.km.Top, k.km.Bottom, k.km.PageDown, k.km.PageUp, k.km.NextPane, k.km.PrevPane, k.km.Open, k.km.Processes},
 		{k.km.Earlier, k.km.Later, k.km.DayEarlier, k.km.DayLater, k.km.First, k.km.Last, k.km.ZoomIn, k.km.ZoomOut},
 		{k.km.MarkNew, k.km.Acknowledge, k.km.FalsePositive, k.km.Escalate, k.km.Note, k.km.StateFilter, k.km.Scope, k.km.Sort},
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/auditlens/auditlens/views/explorer"
 	"github.com/auditlens/auditlens/views/model"
 	"github.com/auditlens/auditlens/views/view"
 	"github.com/charmbracelet/bubbles/help"
@@ -467,12 +468,33 @@ func (m *Model) keyPress(k tea.KeyMsg) tea.Cmd {
 		return m.cycleStateFilter()
 	case key.Matches(k, km.Scope):
 		return m.toggleScope()
+	case key.Matches(k, km.Processes):
+		return m.explore()
 	case key.Matches(k, km.Sort):
 		m.sort = (m.sort + 1) % 3
 		m.resort()
 		return view.Notice("lanes sorted by " + m.sortDescription())
 	}
 	return nil
+}
+
+// explore opens the process explorer on the selected anomaly's bucket, or
+// on the selected lane's column.
+func (m *Model) explore() tea.Cmd {
+	if m.focus == tablePane {
+		if a := m.selected(); a != nil && a.Entity != "" {
+			t := explorer.Around(a.Scope, a.Entity, "", a.Time, a.Time.Add(a.BucketSpan))
+			t.NameEntity = true
+			return view.Push(explorer.New(m.ctx, t))
+		}
+	}
+	sel := m.selection()
+	if sel.all || sel.entity == "" {
+		return view.Notice("select a " + m.data.Scope.Noun(1) + "'s lane or an anomaly to list its processes")
+	}
+	t := explorer.Around(m.data.Scope, sel.entity, "", sel.from, sel.to)
+	t.NameEntity = true
+	return view.Push(explorer.New(m.ctx, t))
 }
 
 func (m *Model) sortDescription() string {
