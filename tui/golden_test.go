@@ -96,6 +96,32 @@ func TestGolden(t *testing.T) {
 			tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
 			tm.Type("q")
 		}},
+		{"rarechart_80x24", 80, 24, openRareChart},
+		{"rarechart_120x40", 120, 40, openRareChart},
+		{"explorer_80x24", 80, 24, func(t *testing.T, tm *teatest.TestModel) {
+			openExplorer(t, tm)
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+		}},
+		{"explorer_120x40", 120, 40, func(t *testing.T, tm *teatest.TestModel) {
+			openExplorer(t, tm)
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+		}},
+		{"explorer_detail_80x24", 80, 24, func(t *testing.T, tm *teatest.TestModel) {
+			openExplorer(t, tm)
+			tm.Type("/nc$")
+			tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+			tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+			waitOutput(t, tm, "argv[4]")
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+		}},
+		{"explorer_parent_80x24", 80, 24, func(t *testing.T, tm *teatest.TestModel) {
+			openExplorer(t, tm)
+			tm.Type("P")
+			waitOutput(t, tm, "pid 4002")
+			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+		}},
+		{"ratechart_80x24", 80, 24, openRateChart},
+		{"ratechart_120x40", 120, 40, openRateChart},
 		{"resize_to_too_small_and_back", 80, 24, func(t *testing.T, tm *teatest.TestModel) {
 			waitOutput(t, tm, "/tmp/.x/kworker")
 			tm.Send(tea.WindowSizeMsg{Width: 30, Height: 8})
@@ -117,4 +143,40 @@ func TestGolden(t *testing.T) {
 			teatest.RequireEqualOutput(t, finalView(t, tm, w, h))
 		})
 	}
+}
+
+// openRareChart opens the rare-process chart of the swimlane's top anomaly
+// (nc on web-03).
+func openRareChart(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	waitOutput(t, tm, "/tmp/.x/kworker")
+	tm.Send(tea.KeyMsg{Type: tea.KeyTab})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitOutput(t, tm, "share fleet")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+}
+
+// openExplorer opens the process explorer of nc from its rare chart.
+func openExplorer(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	waitOutput(t, tm, "/tmp/.x/kworker")
+	tm.Send(tea.KeyMsg{Type: tea.KeyTab})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitOutput(t, tm, "share fleet")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) // nc's executions
+	waitOutput(t, tm, "(±1h)")
+	tm.Type("e") // every executable in the window
+	waitOutput(t, tm, "every executable")
+}
+
+// openRateChart opens the rate drill-down of web-02's ssh and scp burst.
+func openRateChart(t *testing.T, tm *teatest.TestModel) {
+	t.Helper()
+	waitOutput(t, tm, "/tmp/.x/kworker")
+	tm.Type("]")
+	waitOutput(t, tm, "5x higher")
+	tm.Send(tea.KeyMsg{Type: tea.KeyTab})
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitOutput(t, tm, "influencer")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 }

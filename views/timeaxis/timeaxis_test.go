@@ -39,7 +39,7 @@ func TestColumnsAndFit(t *testing.T) {
 // of a bucket, as the rate drill-down draws short windows.
 func TestLinesOfStretchedCells(t *testing.T) {
 	got := Lines(nov1.Add(20*time.Hour), 10*time.Minute, 0, 48, time.UTC, true)
-	want := []string{"Nov 01                        Nov 02", "20:00       22:00       00:00       02:00"}
+	want := []string{"Nov 01                  Nov 02", "20:00 21:00 22:00 23:00 00:00 01:00 02:00 03:00"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
