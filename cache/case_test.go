@@ -172,6 +172,14 @@ func TestSaveCaseWritesOneSelfContainedFile(t *testing.T) {
 		t.Errorf("reading left files beside the case: %v", names)
 	}
 
+	// Used as a cache it would change: refused.
+	if _, err := Open(ctx, path); err == nil || !strings.Contains(err.Error(), "a saved case file") {
+		t.Errorf("opening the case file as a cache: %v", err)
+	}
+	if fileHash(t, path) != before {
+		t.Error("refusing to open the case file as a cache changed it")
+	}
+
 	// Saving over it needs Overwrite.
 	if _, err := s.SaveCase(ctx, path, caseExport()); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("saving over an existing file: %v", err)

@@ -43,45 +43,52 @@ func bucketSeconds(span time.Duration) (int64, error) {
 	return int64(span / time.Second), nil
 }
 
+// entityFilter builds the conditions on entity (scope, name) that pick the
+// hosts or containers of a query; empty when every entity is asked. param
+// returns the placeholder of one argument, so callers may number them.
+func entityFilter(scope engine.Scope, entities []string, param func(v any) string) (string, error) {
+	var conds []string
+	switch scope {
+	case "":
+	case engine.ScopeHost, engine.ScopeContainer:
+		conds = append(conds, "scope = "+param(string(scope)))
+	default:
+		return "", fmt.Errorf("unknown scope %q (want host or container)", scope)
+	}
+	if len(entities) > 0 {
+		list, err := json.Marshal(entities)
+		if err != nil {
+			return "", err
+		}
+		conds = append(conds, "name IN (SELECT value FROM json_each("+param(string(list))+"))")
+	}
+	return strings.Join(conds, " AND "), nil
+}
+
 // countFilter builds the WHERE clause shared by count queries over
 // minute_count c. The entity condition comes first so SQLite can seek the
 // primary key entity by entity and then by minute.
 func countFilter(scope engine.Scope, from, to time.Time, sel sources.Selection, entities []string, loads []int64) (string, []any, error) {
 	var conds []string
 	var args []any
+	param := func(v any) string {
+		args = append(args, v)
+		return "?"
+	}
+	ents, err := entityFilter(scope, entities, param)
+	if err != nil {
+		return "", nil, err
+	}
 	sub := "SELECT id FROM entity"
-	var subConds []string
-	switch scope {
-	case "":
-	case engine.ScopeHost, engine.ScopeContainer:
-		subConds = append(subConds, "scope = ?")
-		args = append(args, string(scope))
-	default:
-		return "", nil, fmt.Errorf("unknown scope %q (want host or container)", scope)
-	}
-	if len(entities) > 0 {
-		list, err := json.Marshal(entities)
-		if err != nil {
-			return "", nil, err
-		}
-		subConds = append(subConds, "name IN (SELECT value FROM json_each(?))")
-		args = append(args, string(list))
-	}
-	if len(subConds) > 0 {
-		sub += " WHERE " + strings.Join(subConds, " AND ")
+	if ents != "" {
+		sub += " WHERE " + ents
 	}
 	conds = append(conds, "c.entity_id IN ("+sub+")")
 	if !from.IsZero() {
-		conds = append(conds, "c.minute >= ?")
-		args = append(args, minuteOf(from))
+		conds = append(conds, "c.minute >= "+param(minuteOf(from)))
 	}
 	if !to.IsZero() {
-		end := to.Unix()
-		if to.Nanosecond() != 0 {
-			end++
-		}
-		conds = append(conds, "c.minute < ?")
-		args = append(args, end)
+		conds = append(conds, "c.minute < "+param(endSecond(to)))
 	}
 	if sel == sources.Executions {
 		conds = append(conds, fmt.Sprintf("c.kind = %d", kindExecution))
@@ -91,53 +98,35 @@ func countFilter(scope engine.Scope, from, to time.Time, sel sources.Selection, 
 		if err != nil {
 			return "", nil, err
 		}
-		conds = append(conds, "c.load_id IN (SELECT value FROM json_each(?))")
-		args = append(args, string(list))
+		conds = append(conds, "c.load_id IN (SELECT value FROM json_each("+param(string(list))+"))")
 	}
 	return strings.Join(conds, " AND "), args, nil
+}
+
+// endSecond is the first Unix second at or after t: minutes before it start
+// before t.
+func endSecond(t time.Time) int64 {
+	end := t.Unix()
+	if t.Nanosecond() != 0 {
+		end++
+	}
+	return end
 }
 
 // Counts streams bucket counts to fn, ordered by bucket, then scope, entity
 // and executable (byte order). Each bucket is the sum of the minutes it holds:
 // bucket = minute - minute % span, in Unix seconds. An error from fn stops the
-// query and is returned.
+// query and is returned. All counts come from one snapshot of the cache, even
+// while another auditlens writes to it.
 func (s *Store) Counts(ctx context.Context, q CountQuery, fn func(engine.Count) error) error {
 	span, err := bucketSeconds(q.BucketSpan)
 	if err != nil {
 		return err
 	}
-	where, args, err := countFilter(q.Scope, q.From, q.To, q.Selection, q.Entities, q.Loads)
-	if err != nil {
+	if _, err := entityFilter(q.Scope, nil, func(any) string { return "?" }); err != nil {
 		return err
 	}
-	// The span is an integer of this code, so it is written into the SQL.
-	query := fmt.Sprintf(`WITH b AS (
-		SELECT c.minute - ((c.minute %% %[1]d) + %[1]d) %% %[1]d AS bucket, c.entity_id, c.executable_id, SUM(c.count) AS n
-		FROM minute_count c WHERE %[2]s
-		GROUP BY bucket, c.entity_id, c.executable_id)
-		SELECT b.bucket, e.scope, e.name, x.path, b.n
-		FROM b JOIN entity e ON e.id = b.entity_id JOIN executable x ON x.id = b.executable_id
-		ORDER BY b.bucket, e.scope, e.name, x.path`, span, where)
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("query counts: %w", err)
-	}
-	defer rows.Close()
-	var c engine.Count
-	var scope string
-	for rows.Next() {
-		if err := rows.Scan(&c.Bucket, &scope, &c.Entity, &c.Executable, &c.Count); err != nil {
-			return fmt.Errorf("query counts: %w", err)
-		}
-		c.Scope = engine.Scope(scope)
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query counts: %w", err)
-	}
-	return nil
+	return s.streamCounts(ctx, q, span, fn)
 }
 
 // Entity is one host or container in the cache.

@@ -74,13 +74,7 @@ func openReadOnly(ctx context.Context, path string) (*Store, error) {
 	case h.empty:
 		return nil, fmt.Errorf("%s: not an auditlens file: the file is empty", path)
 	}
-	// A file in WAL mode whose WAL holds pages is a live cache: SQLite must
-	// read through its WAL, which needs the shared-memory file.
-	immutable := true
-	if wal, err := os.Stat(abs + "-wal"); h.wal && err == nil && wal.Size() > 0 {
-		immutable = false
-	}
-	db := sql.OpenDB(connector{dsn: dsnReadOnly(abs, immutable), readOnly: true})
+	db := sql.OpenDB(connector{dsn: readOnlyDSN(abs, h), readOnly: true})
 	s := &Store{db: db, path: abs, readOnly: true, names: newDictionary()}
 	if err := s.checkVersion(ctx, path); err != nil {
 		var older *OlderSchemaError
@@ -91,6 +85,35 @@ func openReadOnly(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// readOnlyDSN opens a file without writing: immutable, unless it is in WAL
+// mode and its WAL holds pages (a live cache), which SQLite must read
+// through its shared-memory file.
+func readOnlyDSN(abs string, h fileHeader) string {
+	immutable := true
+	if wal, err := os.Stat(abs + "-wal"); h.wal && err == nil && wal.Size() > 0 {
+		immutable = false
+	}
+	return dsnReadOnly(abs, immutable)
+}
+
+// isCaseFile says whether the file at abs is a saved case file, looking
+// without changing it; any doubt is "no" (opening it says what is wrong).
+func isCaseFile(ctx context.Context, abs string) bool {
+	h, err := inspectFile(abs)
+	if err != nil || !h.exists || h.empty {
+		return false
+	}
+	db := sql.OpenDB(connector{dsn: readOnlyDSN(abs, h), readOnly: true})
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'case_file'`).Scan(&n)
+	if err != nil || n == 0 {
+		return false
+	}
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM case_file`).Scan(&n)
+	return err == nil && n > 0
 }
 
 // checkVersion refuses a file that is not ours or whose schema is not this

@@ -200,3 +200,23 @@ func Remove(path string) error {
 	}
 	return nil
 }
+
+// LoadsOf lists the loads of a range-queried source, partial spans (those
+// reaching the present) included, so a scan can be kept to that source's
+// data when the cache holds others too.
+func (s *Store) LoadsOf(ctx context.Context, source string) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM load WHERE source = ? ORDER BY id`, source)
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: loads of %s: %w", s.path, source, err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

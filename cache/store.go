@@ -53,8 +53,8 @@ func DefaultPath() (string, error) {
 
 // Open opens the cache at path, creating it (and its folder) when absent and
 // bringing its schema up to date. A file that is not an auditlens cache, a
-// damaged one, or one written by a newer auditlens is refused with an error
-// that says which.
+// damaged one, one written by a newer auditlens, or a saved case file
+// (OpenCaseFile opens those) is refused with an error that says which.
 func Open(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -65,6 +65,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if err := checkFile(abs); err != nil {
 		return nil, fmt.Errorf("cache %s: %w", path, err)
+	}
+	// Opening a case file as a cache would change it (WAL, migrations,
+	// result sets): it is opened with OpenCaseFile, by auditlens open.
+	if isCaseFile(ctx, abs) {
+		return nil, fmt.Errorf("cache %s: a saved case file, not a cache (open it with auditlens open FILE)", path)
 	}
 	return open(ctx, path, abs, dsn(abs))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,7 +52,40 @@ func tuiCommand() command {
 				defer store.Close()
 				settings := workspace.ConsoleSettings{}
 				label := "cache " + filepath.Base(store.Path())
-				if len(sf.inputs) > 0 {
+				if cfg, ok := sf.es.config(env.getenv, len(sf.inputs) > 0); ok {
+					sel, err := sf.selection()
+					if err != nil {
+						return err
+					}
+					src, err := openElastic(ctx, cfg, env.stderr)
+					if err != nil {
+						return err
+					}
+					from, to, err := sf.timeRange(time.Now())
+					if err != nil {
+						return err
+					}
+					if from.IsZero() && to.IsZero() {
+						from, to = esRange(from, to, time.Now())
+						sf.from, sf.to = from.Format(time.RFC3339), to.Format(time.RFC3339)
+					}
+					label = describeElastic(src)
+					settings.LoadFirst = true
+					settings.Reload = func(ctx context.Context, qFrom, qTo time.Time, progress func(model.Progress)) ([]int64, error) {
+						f, t := from, to
+						if !qFrom.IsZero() || !qTo.IsZero() {
+							f, t = esRange(qFrom, qTo, time.Now())
+						}
+						// Warnings (partial shard failures) go nowhere visible while the
+						// console owns the screen; LoadCounts stores such spans as
+						// partial, so the next r fetches them again.
+						return loadElastic(ctx, store, src, f, t, sel, progress, io.Discard)
+					}
+					settings.DrillDown = func(ctx context.Context, w cache.DrillDownWindow, limit int) ([]sources.Event, bool, error) {
+						evs, truncated, _, err := src.LoadDrillDown(ctx, store, w, limit)
+						return evs, truncated, err
+					}
+				} else if len(sf.inputs) > 0 {
 					sel, err := sf.selection()
 					if err != nil {
 						return err

@@ -121,10 +121,10 @@ func TestConsoleEndToEnd(t *testing.T) {
 	s.waitFor(10*time.Second, "/xxprimef")
 	s.keys("Tab")
 	s.keys("Enter")
-	s.waitFor(10*time.Second, "rare", "/xxprimef", "first time")
+	s.waitFor(20*time.Second, "rare processes", "/xxprimef", "first time", "share", "fleet")
 	// The process explorer from the rare chart, then back twice.
 	s.keys("p")
-	s.waitFor(10*time.Second, "process explorer", "/xxprimef")
+	s.waitFor(20*time.Second, "process explorer", "/xxprimef", "1 execution")
 	s.keys("Escape")
 	s.keys("Escape")
 	s.waitFor(10*time.Second, "swimlane")
@@ -158,7 +158,12 @@ func TestConsoleEndToEnd(t *testing.T) {
 	s2.keys(":")
 	s2.typeText("host nyc2-db01")
 	s2.keys("Enter")
-	s2.waitFor(10*time.Second, "esc", "copy spree to an unknown host")
+	s2.waitFor(10*time.Second, "esc*") // escalated, with a note
+	// The note itself, on the anomaly's record (rate drill-down, then d).
+	s2.keys("Tab", "Enter")
+	s2.waitFor(20*time.Second, "expected", "/usr/bin/scp")
+	s2.keys("d")
+	s2.waitFor(10*time.Second, "escalated", "copy spree to an unknown host")
 	if _, err := os.Stat(db); err != nil {
 		t.Fatal(err)
 	}

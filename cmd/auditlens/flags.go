@@ -26,6 +26,7 @@ type sourceFlags struct {
 	from   string
 	to     string
 	tz     string
+	es     esFlags
 }
 
 func (s *sourceFlags) bind(fs *flag.FlagSet) {
@@ -37,6 +38,7 @@ func (s *sourceFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&s.from, "from", "", "start of the time range: RFC 3339, a date, or relative like -7d (default: the data's first event)")
 	fs.StringVar(&s.to, "to", "", "end of the time range, same forms as --from (default: the data's last event)")
 	fs.StringVar(&s.tz, "tz", "UTC", "time zone for dates without a zone and for display: UTC, local, or Area/City")
+	s.es.bind(fs)
 }
 
 // selection maps --events to what sources yield.

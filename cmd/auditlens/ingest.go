@@ -29,8 +29,8 @@ func ingestCommand() command {
 			quiet := fs.Bool("quiet", false, "print nothing but errors")
 			return func(ctx context.Context, env *environment, args []string) error {
 				sf.inputs = append(sf.inputs, args...)
-				if len(sf.inputs) == 0 {
-					return usageError{"no input: give --input PATH (a file, folder or glob)"}
+				if _, ok := sf.es.config(env.getenv, len(sf.inputs) > 0); !ok && len(sf.inputs) == 0 {
+					return usageError{"no input: give --input PATH (a file, folder or glob) or --es-url URL"}
 				}
 				store, err := openStore(ctx, sf.cache)
 				if err != nil {
@@ -41,7 +41,7 @@ func ingestCommand() command {
 				if *quiet {
 					out = io.Discard
 				}
-				_, err = ingest(ctx, store, &sf, out, env.stderr)
+				_, err = sf.load(ctx, env, store, out, env.stderr)
 				return err
 			}
 		},
@@ -58,6 +58,57 @@ func openStore(ctx context.Context, path string) (*cache.Store, error) {
 		path = p
 	}
 	return cache.Open(ctx, path)
+}
+
+// loaded says what a command's sources put in the cache.
+type loaded struct {
+	// Loads are the loads holding the sources' data; nil when no source was
+	// named, meaning the whole cache.
+	Loads []int64
+	// From and To are the range read from a range-queried source; zero for
+	// files, which are read whole.
+	From, To time.Time
+	Label    string
+}
+
+// load reads the sources the flags name into the cache: Elasticsearch when a
+// URL is given (or set in the environment and no files are named), else the
+// --input files; nothing when neither is given.
+func (sf *sourceFlags) load(ctx context.Context, env *environment, store *cache.Store, out, errw io.Writer) (loaded, error) {
+	sel, err := sf.selection()
+	if err != nil {
+		return loaded{}, err
+	}
+	if cfg, ok := sf.es.config(env.getenv, len(sf.inputs) > 0); ok {
+		from, to, err := sf.timeRange(time.Now())
+		if err != nil {
+			return loaded{}, err
+		}
+		from, to = esRange(from, to, time.Now())
+		src, err := openElastic(ctx, cfg, errw)
+		if err != nil {
+			return loaded{}, err
+		}
+		began := time.Now()
+		loads, err := loadElastic(ctx, store, src, from, to, sel, nil, errw)
+		if err != nil {
+			return loaded{}, err
+		}
+		fmt.Fprintf(out, "ingest: %s, %s to %s cached in %s\n", safe.Text(describeElastic(src)),
+			from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), time.Since(began).Round(time.Millisecond))
+		return loaded{Loads: loads, From: from, To: to, Label: describeElastic(src)}, nil
+	}
+	if len(sf.inputs) == 0 {
+		return loaded{}, nil
+	}
+	res, err := ingest(ctx, store, sf, out, errw)
+	if err != nil {
+		return loaded{}, err
+	}
+	if len(res.Loads()) == 0 {
+		return loaded{}, fmt.Errorf("the inputs held no events")
+	}
+	return loaded{Loads: res.Loads()}, nil
 }
 
 // ingest discovers the inputs, loads them into the cache and reports what was

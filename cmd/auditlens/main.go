@@ -68,6 +68,9 @@ func commands() []command {
 		scanCommand(),
 		tuiCommand(),
 		demoCommand(),
+		caseCommand(),
+		openCommand(),
+		rulesCommand(),
 	}
 }
 

@@ -91,6 +91,7 @@ func scanCommand() command {
 			minScore := fs.Float64("min-score", 25, "print records scoring at least this (0-100; 25 = minor and up)")
 			failOn := fs.Float64("fail-on", 0, "exit with code 3 when any record scores at least this (0: never)")
 			limit := fs.Int("limit", 0, "table: print at most this many records (0: all)")
+			showSuppressed := fs.Bool("show-suppressed", false, "print the records suppression rules hide too, marked with the rule's id")
 			return func(ctx context.Context, env *environment, args []string) error {
 				sf.inputs = append(sf.inputs, args...)
 				switch *format {
@@ -116,18 +117,17 @@ func scanCommand() command {
 					return err
 				}
 				defer store.Close()
-				var loads []int64
-				if len(sf.inputs) > 0 {
-					res, err := ingest(ctx, store, &sf, env.stderr, env.stderr)
-					if err != nil {
-						return err
-					}
-					if loads = res.Loads(); len(loads) == 0 {
-						return fmt.Errorf("the inputs held no events")
-					}
+				got, err := sf.load(ctx, env, store, env.stderr, env.stderr)
+				if err != nil {
+					return err
+				}
+				loads := got.Loads
+				if from.IsZero() && to.IsZero() {
+					from, to = got.From, got.To
 				}
 				ws := workspace.New(store)
 				var records []engine.Record
+				suppressedBy := map[string]string{} // anomaly id -> rule id
 				for _, job := range jobs {
 					out, err := ws.Detect(ctx, workspace.Scan{Job: job, Options: jf.options(loc), From: from, To: to, Selection: sel, Loads: loads})
 					if err != nil {
@@ -137,15 +137,30 @@ func scanCommand() command {
 					if out.Cached {
 						how = "cached"
 					}
-					fmt.Fprintf(env.stderr, "scan: %-24s %s to %s, %d records, %s in %s\n", job.ID,
+					hidden := ""
+					if n := len(out.Suppressed); n > 0 {
+						hidden = fmt.Sprintf(" (%d suppressed)", n)
+					}
+					fmt.Fprintf(env.stderr, "scan: %-24s %s to %s, %d records%s, %s in %s\n", job.ID,
 						out.From.In(loc).Format(time.RFC3339), out.To.In(loc).Format(time.RFC3339),
-						len(out.Results.Records), how, out.Took.Round(time.Millisecond))
+						len(out.Results.Records), hidden, how, out.Took.Round(time.Millisecond))
 					records = append(records, out.Results.Records...)
+					for _, sr := range out.Suppressed {
+						suppressedBy[workspace.AnomalyID(sr.Record)] = sr.Rule
+						if *showSuppressed {
+							records = append(records, sr.Record)
+						}
+					}
+				}
+				if n := len(suppressedBy); n > 0 && !*showSuppressed {
+					fmt.Fprintf(env.stderr, "scan: %d suppressed by rules (auditlens rules list; --show-suppressed prints them)\n", n)
 				}
 				var top float64
 				kept := records[:0]
 				for _, r := range records {
-					top = max(top, r.RecordScore)
+					if suppressedBy[workspace.AnomalyID(r)] == "" { // a suppressed record never trips --fail-on
+						top = max(top, r.RecordScore)
+					}
 					if r.RecordScore >= *minScore {
 						kept = append(kept, r)
 					}
@@ -154,13 +169,14 @@ func scanCommand() command {
 				case "ndjson":
 					sort.SliceStable(kept, func(i, j int) bool { return kept[i].Timestamp < kept[j].Timestamp })
 					for _, r := range kept {
-						if err := writeJSON(env.stdout, r); err != nil {
+						id := workspace.AnomalyID(r)
+						if err := writeJSON(env.stdout, ndjsonRecord{Record: r, AnomalyID: id, SuppressedBy: suppressedBy[id]}); err != nil {
 							return err
 						}
 					}
 				case "csv":
 					sort.SliceStable(kept, func(i, j int) bool { return kept[i].Timestamp < kept[j].Timestamp })
-					if err := writeRecordsCSV(env.stdout, kept, loc); err != nil {
+					if err := writeRecordsCSV(env.stdout, kept, loc, suppressedBy); err != nil {
 						return err
 					}
 				default:
@@ -173,7 +189,7 @@ func scanCommand() command {
 					if *limit > 0 && len(kept) > *limit {
 						kept = kept[:*limit]
 					}
-					writeRecordsTable(env.stdout, kept, loc)
+					writeRecordsTable(env.stdout, kept, loc, suppressedBy)
 				}
 				if *failOn > 0 && top >= *failOn {
 					return exitCodeError{exitAnomaly, fmt.Errorf("a record scored %.0f, at or above --fail-on %.0f", top, *failOn)}
@@ -184,8 +200,18 @@ func scanCommand() command {
 	}
 }
 
-// recordColumns renders a record's columns as text made safe for a terminal.
-func recordColumns(r engine.Record, loc *time.Location) []string {
+// ndjsonRecord is a record as scan's NDJSON prints it: Elastic's record
+// shape, the id that case add and triage take, and the rule that hides it
+// (with --show-suppressed).
+type ndjsonRecord struct {
+	engine.Record
+	AnomalyID    string `json:"anomaly_id"`
+	SuppressedBy string `json:"suppressed_by,omitempty"`
+}
+
+// recordColumns renders a record's columns as text made safe for a terminal;
+// a record a rule hides says so in front of its explanation.
+func recordColumns(r engine.Record, loc *time.Location, suppressedBy map[string]string) []string {
 	process := r.ByFieldValue
 	var influencers []string
 	for _, inf := range r.Influencers {
@@ -200,6 +226,10 @@ func recordColumns(r engine.Record, loc *time.Location) []string {
 	if entity == "" {
 		entity = r.PartitionFieldValue
 	}
+	why := safe.Text(r.Why)
+	if rule := suppressedBy[workspace.AnomalyID(r)]; rule != "" {
+		why = "[suppressed by " + safe.Text(rule) + "] " + why
+	}
 	return []string{
 		time.UnixMilli(r.Timestamp).In(loc).Format("2006-01-02 15:04"),
 		engine.SeverityOf(r.RecordScore).Name,
@@ -209,13 +239,13 @@ func recordColumns(r engine.Record, loc *time.Location) []string {
 		safe.Text(process),
 		formatValues(r.Actual),
 		formatValues(r.Typical),
-		safe.Text(r.Why),
+		why,
 	}
 }
 
 var recordHeader = []string{"time", "severity", "score", "job", "entity", "process", "actual", "typical", "why"}
 
-func writeRecordsTable(w io.Writer, records []engine.Record, loc *time.Location) {
+func writeRecordsTable(w io.Writer, records []engine.Record, loc *time.Location, suppressedBy map[string]string) {
 	if len(records) == 0 {
 		fmt.Fprintln(w, "no anomaly records at this score or above")
 		return
@@ -223,7 +253,7 @@ func writeRecordsTable(w io.Writer, records []engine.Record, loc *time.Location)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.ToUpper(strings.Join(recordHeader, "\t")))
 	for _, r := range records {
-		cols := recordColumns(r, loc)
+		cols := recordColumns(r, loc, suppressedBy)
 		if len(cols[5]) > 48 {
 			cols[5] = cols[5][:45] + "..."
 		}
@@ -232,13 +262,13 @@ func writeRecordsTable(w io.Writer, records []engine.Record, loc *time.Location)
 	tw.Flush()
 }
 
-func writeRecordsCSV(w io.Writer, records []engine.Record, loc *time.Location) error {
+func writeRecordsCSV(w io.Writer, records []engine.Record, loc *time.Location, suppressedBy map[string]string) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(recordHeader); err != nil {
 		return err
 	}
 	for _, r := range records {
-		if err := cw.Write(recordColumns(r, loc)); err != nil {
+		if err := cw.Write(recordColumns(r, loc, suppressedBy)); err != nil {
 			return err
 		}
 	}

@@ -41,19 +41,16 @@ func statsCommand() command {
 					return err
 				}
 				defer store.Close()
-				q := cache.StatsQuery{From: from, To: to}
-				if len(sf.inputs) > 0 {
-					// Statistics of the inputs named, not of the whole cache; the
-					// ingest's own summary goes to stderr so JSON stays clean.
-					res, err := ingest(ctx, store, &sf, env.stderr, env.stderr)
-					if err != nil {
-						return err
-					}
-					q.Loads = res.Loads()
-					if len(q.Loads) == 0 {
-						return fmt.Errorf("the inputs held no events")
-					}
+				// Statistics of the sources named, not of the whole cache; the
+				// ingest's own summary goes to stderr so JSON stays clean.
+				got, err := sf.load(ctx, env, store, env.stderr, env.stderr)
+				if err != nil {
+					return err
 				}
+				if from.IsZero() && to.IsZero() {
+					from, to = got.From, got.To
+				}
+				q := cache.StatsQuery{From: from, To: to, Loads: got.Loads}
 				st, err := store.Stats(ctx, q)
 				if err != nil {
 					return err

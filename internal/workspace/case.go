@@ -187,6 +187,27 @@ func (w *Workspace) Case(ctx context.Context, name string) (Case, error) {
 	return out, nil
 }
 
+// RecordEntities lists the hosts or containers a record is about: its
+// partition value, or under partition none the entities that influenced it.
+func RecordEntities(r engine.Record) []string { return recordEntities(r) }
+
+// RecordExecutables lists the executables a record is about: a rare
+// record's value, a rate record's executable influencers.
+func RecordExecutables(r engine.Record) []string { return recordExecutables(r) }
+
+// SpanText writes a bucket span as analysts type it: 15m, 1h, 90s.
+func SpanText(d time.Duration) string {
+	switch {
+	case d > 0 && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d > 0 && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d > 0 && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
 // JobOfAnomaly is the job id an anomaly id starts with.
 func JobOfAnomaly(id string) (string, error) {
 	job, _, ok := strings.Cut(id, "|")
@@ -215,7 +236,7 @@ func (w *Workspace) FindAnomaly(ctx context.Context, s Scan, id string) (engine.
 		}
 	}
 	return engine.Record{}, out, fmt.Errorf("no anomaly %q in %s over %s to %s with %s buckets (give the --bucket, --partition, --from and --to of the scan that printed it)",
-		id, s.Job.ID, out.From.Format(time.RFC3339), out.To.Format(time.RFC3339), s.Job.BucketSpan)
+		id, s.Job.ID, out.From.Format(time.RFC3339), out.To.Format(time.RFC3339), SpanText(s.Job.BucketSpan))
 }
 
 // AddToCase adds a record to the named case with the scan that found it
@@ -346,7 +367,7 @@ func (cr *caseResults) results(s Scan, from, to time.Time) (engine.Results, erro
 			continue
 		}
 		if !sameJob(e.Scan.Job, s.Job) {
-			d := fmt.Sprintf("%s buckets, partition %s", e.Scan.Job.BucketSpan, e.Scan.Job.Partition)
+			d := fmt.Sprintf("%s buckets, partition %s", SpanText(e.Scan.Job.BucketSpan), e.Scan.Job.Partition)
 			if !slices.Contains(other, d) {
 				other = append(other, d)
 			}

@@ -39,6 +39,10 @@ type ConsoleSettings struct {
 	// LoadFirst runs Reload before the first question, so loading shows its
 	// progress in the console and can be cancelled there.
 	LoadFirst bool
+	// DrillDown fetches a process explorer window from a live source
+	// (Elasticsearch) and caches it; nil means the cached events are all
+	// there is (files are cached whole).
+	DrillDown func(ctx context.Context, w cache.DrillDownWindow, limit int) ([]sources.Event, bool, error)
 }
 
 type lastScan struct {

@@ -21,7 +21,7 @@ import (
 // to edit it.
 func readOnlyAdvice(err error) error {
 	if errors.Is(err, cache.ErrReadOnly) {
-		return fmt.Errorf("%w; to change the case, open it with auditlens open FILE --edit", err)
+		return fmt.Errorf("read-only case: to change it, open it with auditlens open FILE --edit (%w)", err)
 	}
 	return err
 }

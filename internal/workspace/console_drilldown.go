@@ -69,6 +69,20 @@ func (c *Console) ProcessEvents(ctx context.Context, q model.ProcessQuery) (mode
 	c.mu.Lock()
 	loads := c.settings.Loads
 	c.mu.Unlock()
+	if c.settings.DrillDown != nil && q.Entity != "" && !q.From.IsZero() && !q.To.IsZero() &&
+		(q.Scope == model.ScopeHost || q.Scope == model.ScopeContainer) {
+		// A live source: fetch the window (the source caches it, so a second
+		// look and offline review read the cache), then answer from the cache
+		// like for files. Its events sit in drill-down loads of their own, not
+		// in the count loads the console is restricted to.
+		w := cache.DrillDownWindow{Scope: sources.Scope(q.Scope), Entity: q.Entity, From: q.From, To: q.To, Executable: q.Executable}
+		if _, _, err := c.settings.DrillDown(ctx, w, q.EffectiveLimit()); err != nil {
+			return model.ProcessPage{}, err
+		}
+		page, err := c.ws.processEvents(ctx, q, nil)
+		page.Source = "elasticsearch (cached)"
+		return page, err
+	}
 	return c.ws.processEvents(ctx, q, loads)
 }
 

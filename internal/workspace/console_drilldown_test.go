@@ -42,6 +42,7 @@ func TestDrillDownOnAFleet(t *testing.T) {
 	t.Run("rate chart of the copy burst", func(t *testing.T) { testRateChartOfTheCopyBurst(t, d) })
 	t.Run("process window and look-ups", func(t *testing.T) { testProcessEventsWindowAndLookups(t, d) })
 	t.Run("bad questions", func(t *testing.T) { testDrillDownBadQuestions(t, d) })
+	t.Run("partition none", func(t *testing.T) { testPartitionNone(t, d) })
 }
 
 func buildDrillFleet(dir string) (*drillFleet, error) {
@@ -334,6 +335,45 @@ func testDrillDownBadQuestions(t *testing.T, d *drillFleet) {
 	cancel()
 	if _, err := c.ProcessEvents(cancelled, model.ProcessQuery{Entity: "3a30127937b1"}); err == nil {
 		t.Error("a cancelled question was answered")
+	}
+}
+
+// testPartitionNone checks the rate chart of a fleet-wide job: the model
+// and the split are the fleet's, the drivers still the anomaly's.
+func testPartitionNone(t *testing.T, d *drillFleet) {
+	ctx := context.Background()
+	l := d.label(t, fleetgen.KindCopySpree)
+	c := d.console()
+	own, err := c.RateChart(ctx, model.RateChartQuery{Job: "host_high_process_rate", Scope: model.ScopeHost, Entity: l.Entity, Focus: l.Start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleet, err := c.RateChart(ctx, model.RateChartQuery{Job: "host_high_process_rate", Scope: model.ScopeHost,
+		Partition: model.PartitionNone, Entity: l.Entity, Focus: l.Start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fleet.Focus < 0 || own.Focus != fleet.Focus {
+		t.Fatalf("focus %d, own %d", fleet.Focus, own.Focus)
+	}
+	modelled, above := 0, 0
+	for i, p := range fleet.Points {
+		if p.Modelled {
+			modelled++
+		}
+		if p.Actual > own.Points[i].Actual {
+			above++
+		}
+		if own.Points[i].Actual > p.Actual {
+			t.Fatalf("bucket %d: the fleet ran %v, fewer than the host's %v", i, p.Actual, own.Points[i].Actual)
+		}
+	}
+	if modelled < len(fleet.Points)/2 || above < len(fleet.Points)/2 {
+		t.Errorf("fleet-wide chart: %d modelled, %d above the host of %d buckets", modelled, above, len(fleet.Points))
+	}
+	rare, err := c.RareChart(ctx, model.RareChartQuery{Job: "host_rare_process", Scope: model.ScopeHost, Partition: model.PartitionNone, Entity: "3a30127937b1"})
+	if err != nil || !slices.ContainsFunc(rare.Rows, func(r model.RareRow) bool { return r.Executable == "/xxprimef" }) {
+		t.Errorf("fleet-wide rare chart: %d rows, %v", len(rare.Rows), err)
 	}
 }
 

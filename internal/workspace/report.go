@@ -203,7 +203,7 @@ func WriteReportMarkdown(out io.Writer, rep Report, loc *time.Location) error {
 	fmt.Fprintf(&b, "- **Range:** %s to %s (%s)\n", at(rep.From), at(rep.To), zone)
 	var jobs []string
 	for _, j := range rep.Jobs {
-		jobs = append(jobs, fmt.Sprintf("%s (%s buckets, partition %s, %s)", j.ID, time.Duration(j.BucketSpan)*time.Second, j.Partition, j.Events))
+		jobs = append(jobs, fmt.Sprintf("%s (%s buckets, partition %s, %s)", j.ID, SpanText(time.Duration(j.BucketSpan)*time.Second), j.Partition, j.Events))
 	}
 	fmt.Fprintf(&b, "- **Jobs:** %s\n", strings.Join(jobs, "; "))
 	var states []string
@@ -234,7 +234,7 @@ func WriteReportMarkdown(out io.Writer, rep Report, loc *time.Location) error {
 
 	for i, a := range rep.Anomalies {
 		fmt.Fprintf(&b, "\n## %d. %s %.0f: %s on %s\n\n", i+1, a.Severity, a.Score, a.Job, mdCode(a.Entity))
-		fmt.Fprintf(&b, "- **Time:** %s (%s), %s bucket\n", at(a.Time), zone, time.Duration(a.BucketSpan)*time.Second)
+		fmt.Fprintf(&b, "- **Time:** %s (%s), %s bucket\n", at(a.Time), zone, SpanText(time.Duration(a.BucketSpan)*time.Second))
 		if len(a.Processes) > 0 {
 			fmt.Fprintf(&b, "- **Process:** %s\n", mdCodes(a.Processes))
 		}

@@ -404,6 +404,10 @@ func (w *Workspace) ExportRules(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return writeRuleFile(out, rules)
+}
+
+func writeRuleFile(out io.Writer, rules []cache.Rule) error {
 	if rules == nil {
 		rules = []cache.Rule{}
 	}

@@ -102,7 +102,16 @@ func (c Config) String() string {
 		urls = append(urls, DefaultURL)
 	}
 	b.WriteString(strings.Join(urls, ","))
-	fmt.Fprintf(&b, " index %s auth %s", c.index(), c.authMethod())
+	auth := c.authMethod()
+	if auth == "none" {
+		for _, raw := range c.URLs {
+			if u, err := url.Parse(raw); err == nil && u.User != nil {
+				auth = fmt.Sprintf("basic auth as user %q (from the URL)", u.User.Username())
+				break
+			}
+		}
+	}
+	fmt.Fprintf(&b, " index %s auth %s", c.index(), auth)
 	if c.CACert != "" {
 		fmt.Fprintf(&b, " ca %s", c.CACert)
 	}
@@ -125,8 +134,9 @@ func (c Config) index() string {
 	return DefaultIndex
 }
 
-// normalizeIndex trims a comma list of patterns, so that equal lists give
-// equal cache keys.
+// normalizeIndex trims a comma list of patterns, so that lists written
+// differently give the same cache key. The order stays: an exclusion
+// ("-auditbeat-old*") applies to the patterns before it.
 func normalizeIndex(s string) string {
 	var parts []string
 	for _, p := range strings.Split(s, ",") {
@@ -134,7 +144,6 @@ func normalizeIndex(s string) string {
 			parts = append(parts, p)
 		}
 	}
-	slices.Sort(parts)
 	return strings.Join(parts, ",")
 }
 
@@ -223,6 +232,11 @@ func prepare(cfg Config) (*prepared, error) {
 		p.urls = append(p.urls, u.String())
 	}
 	p.cfg.URLs = p.urls
+	// The pattern goes into request paths: characters Elasticsearch forbids
+	// in index names could address another endpoint.
+	if i := strings.IndexAny(p.cfg.index(), "/\\?\"<>| #"); i >= 0 {
+		return nil, fmt.Errorf("elasticsearch index pattern %q: index names cannot hold %q", clean(p.cfg.index(), 200), p.cfg.index()[i])
+	}
 
 	methods := 0
 	for _, set := range []bool{cfg.APIKey != "", cfg.BearerToken != "", p.cfg.Username != "" || p.cfg.Password != ""} {

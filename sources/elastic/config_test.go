@@ -122,6 +122,8 @@ func TestPrepare(t *testing.T) {
 		{"not a URL", Config{URLs: []string{"es:9200:x"}}, "is not a URL", nil, "", "", 0},
 		{"bad scheme", Config{URLs: []string{"ftp://es:21"}}, "scheme must be http or https", nil, "", "", 0},
 		{"query in URL", Config{URLs: []string{"https://es:9200/?pretty"}}, "remove the query", nil, "", "", 0},
+		{"index with a slash", Config{Index: "auditbeat-*/_delete_by_query"}, "index names cannot hold '/'", nil, "", "", 0},
+		{"index list", Config{Index: " b-*, a-* ,b-*"}, "", []string{DefaultURL}, "", "", 0},
 		{"two auth methods", Config{APIKey: "aWQ6a2V5", Username: "analyst", Password: "pa55-w0rd"}, "one way to authenticate", nil, "", "", 0},
 		{"password without user", Config{Password: "pa55-w0rd"}, "without a user name", nil, "", "", 0},
 		{"certificate without key", Config{ClientCert: "client.pem"}, "both its certificate and its key", nil, "", "", 0},
@@ -341,5 +343,19 @@ func TestTLS(t *testing.T) {
 	}
 	if _, _, err := Open(context.Background(), Config{URLs: []string{strict.URL}, CACert: pki.caFile, ClientCert: pki.clientCert, ClientKey: pki.clientKey}); err != nil {
 		t.Errorf("with a client certificate: %v", err)
+	}
+}
+
+func TestIndexPatternIsNormalized(t *testing.T) {
+	cases := map[string]string{
+		"":                                   DefaultIndex,
+		" , ":                                DefaultIndex,
+		" auditbeat-* , logs-* ,auditbeat-*": "auditbeat-*,logs-*",
+		"auditbeat-*,-auditbeat-old*":        "auditbeat-*,-auditbeat-old*",
+	}
+	for in, want := range cases {
+		if got := (Config{Index: in}).index(); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
 	}
 }

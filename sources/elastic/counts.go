@@ -100,9 +100,12 @@ func (s *Source) LoadCounts(ctx context.Context, store *cache.Store, from, to ti
 	now := s.now()
 	for _, ch := range chunks {
 		partial := ch.To.After(now.Add(-settleDelay))
+		prBefore, pages, buckets, events := pr, res.Pages, res.Buckets, res.Events
 		load, err := l.storeSpan(ctx, store, ch, partial)
 		if errors.Is(err, errShardsFailed) {
-			// Store what the shards that answered hold, but not as loaded.
+			// Store what the shards that answered hold, but not as loaded;
+			// the figures count the span once.
+			pr, res.Pages, res.Buckets, res.Events = prBefore, pages, buckets, events
 			partial = true
 			load, err = l.storeSpan(ctx, store, ch, true)
 		}
@@ -453,33 +456,35 @@ func (e *shardsFailed) Error() string { return e.why }
 // *shardsFailed.
 func (l *countLoad) search(ctx context.Context, op string, body obj, query url.Values, out interface{ status() *searchStatus }) error {
 	l.res.Requests++
-	if err := l.s.searchJSON(ctx, op, "/"+l.s.c.index+"/_search", body, query, out); err != nil {
+	host, err := l.s.searchJSON(ctx, op, "/"+l.s.c.index+"/_search", body, query, out)
+	if err != nil {
 		return err
 	}
 	if why := out.status().incomplete(); why != "" {
-		return &shardsFailed{why: fmt.Sprintf("elasticsearch index %s: %s: %s", l.s.c.index, op, why)}
+		return &shardsFailed{why: fmt.Sprintf("elasticsearch %s, index %s: %s: %s", host, l.s.c.index, op, why)}
 	}
 	return nil
 }
 
 func (st *searchStatus) status() *searchStatus { return st }
 
-// searchJSON posts a search body and decodes the answer into out.
-func (s *Source) searchJSON(ctx context.Context, op, path string, body obj, query url.Values, out any) error {
+// searchJSON posts a search body and decodes the answer into out; host is
+// the node that answered.
+func (s *Source) searchJSON(ctx context.Context, op, path string, body obj, query url.Values, out any) (host string, err error) {
 	data, err := json.Marshal(body)
 	if err != nil {
-		return fmt.Errorf("%s: encode the query: %w", op, err)
+		return "", fmt.Errorf("%s: encode the query: %w", op, err)
 	}
 	res, err := s.c.do(ctx, request{op: op, method: http.MethodPost, path: path, query: query, body: data,
 		privilege: `index privilege "read"`})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := json.Unmarshal(res.body, out); err != nil {
-		return &Error{Op: op, Host: res.host, Index: s.c.index, Status: res.status, kind: ErrBadResponse, err: err,
+		return res.host, &Error{Op: op, Host: res.host, Index: s.c.index, Status: res.status, kind: ErrBadResponse, err: err,
 			Reason: "the answer is not a search result"}
 	}
-	return nil
+	return res.host, nil
 }
 
 func floorMinute(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }

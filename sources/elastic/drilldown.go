@@ -66,7 +66,7 @@ func (s *Source) DrillDown(ctx context.Context, w cache.DrillDownWindow, limit i
 		toMS++
 	}
 	body := obj{
-		"size":             min(hitsPageSize, limit+1),
+		"size":             min(s.pageSizeHits, limit+1),
 		"track_total_hits": false,
 		"query":            s.plan.window(w.Scope, w.Entity, w.Executable, fromMS, toMS),
 		"sort":             []obj{{s.plan.time: obj{"order": "asc"}}, {"_shard_doc": obj{"order": "asc"}}},
@@ -76,11 +76,14 @@ func (s *Source) DrillDown(ctx context.Context, w cache.DrillDownWindow, limit i
 	var buf bytes.Buffer
 	for {
 		var page hitsPage
-		if err := s.searchJSON(ctx, "search events of the window", "/_search", body, nil, &page); err != nil {
+		host, err := s.searchJSON(ctx, "search events of the window", "/_search", body, nil, &page)
+		if err != nil {
 			return events, false, err
 		}
 		if why := page.incomplete(); why != "" {
-			return events, false, fmt.Errorf("elasticsearch index %s: search events of the window: %s: %w", s.c.index, why, ErrUnavailable)
+			// A window missing some shards' events would mislead the analyst.
+			return events, false, &Error{Op: "search events of the window", Host: host, Index: s.c.index, kind: ErrUnavailable, Reason: why,
+				Advice: "Some shards could not be read: check the cluster's health and try again"}
 		}
 		if page.PitID != "" {
 			pit.id = page.PitID
@@ -95,11 +98,12 @@ func (s *Source) DrillDown(ctx context.Context, w cache.DrillDownWindow, limit i
 		buf.Reset()
 		for _, h := range hits {
 			if err := json.Compact(&buf, h); err != nil {
-				return events, false, fmt.Errorf("elasticsearch index %s: search events of the window: a hit is not JSON: %w", s.c.index, err)
+				return events, false, &Error{Op: "search events of the window", Host: host, Index: s.c.index, kind: ErrBadResponse, err: err,
+					Reason: "a hit is not JSON"}
 			}
 			buf.WriteByte('\n')
 		}
-		_, err := sources.ReadDocuments(ctx, &buf, "", sources.Options{Selection: sources.Executions}, func(ev *sources.Event) error {
+		_, err = sources.ReadDocuments(ctx, &buf, "", sources.Options{Selection: sources.Executions}, func(ev *sources.Event) error {
 			if !ev.IsExecution() || ev.Scope() != w.Scope || ev.Entity() != w.Entity || ev.Time.Before(w.From) || !ev.Time.Before(w.To) ||
 				(w.Executable != "" && ev.Executable != w.Executable) {
 				return nil
@@ -123,7 +127,8 @@ func (s *Source) DrillDown(ctx context.Context, w cache.DrillDownWindow, limit i
 			Sort []json.RawMessage `json:"sort"`
 		}
 		if err := json.Unmarshal(hits[len(hits)-1], &last); err != nil || len(last.Sort) == 0 {
-			return events, false, fmt.Errorf("elasticsearch index %s: search events of the window: the last hit has no sort values", s.c.index)
+			return events, false, &Error{Op: "search events of the window", Host: host, Index: s.c.index, kind: ErrBadResponse,
+				Reason: "the last hit has no sort values"}
 		}
 		body["search_after"] = last.Sort
 	}

@@ -48,8 +48,10 @@ func (e *Error) Error() string {
 	fmt.Fprintf(&b, "elasticsearch %s, index %s: %s: ", e.Host, e.Index, e.Op)
 	if e.Status != 0 {
 		fmt.Fprintf(&b, "HTTP %d %s", e.Status, http.StatusText(e.Status))
-	} else {
+	} else if e.kind != nil {
 		b.WriteString(e.kind.Error())
+	} else {
+		b.WriteString("failed")
 	}
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
@@ -67,10 +69,13 @@ func (e *Error) Error() string {
 
 // Unwrap gives the kind (ErrForbidden, ...) and the underlying error.
 func (e *Error) Unwrap() []error {
-	if e.err != nil {
-		return []error{e.kind, e.err}
+	var out []error
+	for _, err := range []error{e.kind, e.err} {
+		if err != nil {
+			out = append(out, err)
+		}
 	}
-	return []error{e.kind}
+	return out
 }
 
 // errorBody is Elasticsearch's error document.

@@ -198,15 +198,17 @@ func TestGivesUpOnUnavailableCluster(t *testing.T) {
 func TestShardFailuresAreReported(t *testing.T) {
 	f := newFakeCluster(t)
 	s := openFake(t, f, f.config())
+	s.pageSize = 2
 	f.setFault(func(w http.ResponseWriter, r *http.Request, route string, n int) bool {
-		if route != "composite" || n != 1 {
+		if route != "composite" || n != 2 {
 			return false
 		}
-		// The first day's first page misses a shard.
+		// The first day's second page misses a shard.
 		writeJSON(w, 200, map[string]any{"timed_out": false, "_shards": map[string]any{"total": 2, "successful": 1, "failed": 1,
 			"failures": []any{map[string]any{"shard": 1, "index": "auditbeat-8.19.0-2024.03.04", "node": "n1",
 				"reason": map[string]any{"type": "circuit_breaking_exception", "reason": "[parent] Data too large, data for [<agg [b]>] would be larger than limit\x1b[31m"}}}},
-			"aggregations": map[string]any{"b": map[string]any{"buckets": []any{}}}})
+			"aggregations": map[string]any{"b": map[string]any{"buckets": []any{map[string]any{
+				"key": map[string]any{"t": fakeDay.Add(10 * time.Minute).UnixMilli(), "h": "web-1", "x": "/usr/bin/ls"}, "doc_count": 3}}}}})
 		return true
 	})
 	store := openStore(t)
@@ -228,6 +230,9 @@ func TestShardFailuresAreReported(t *testing.T) {
 		t.Errorf("missing %v, want the first day", missing)
 	}
 	equalTotals(t, totalsOf(t, store), fakeTotals())
+	if res.Events != 25 || res.Buckets != int64(len(fakeBuckets)) {
+		t.Errorf("the refetched span was counted twice: %d events, %d buckets", res.Events, res.Buckets)
+	}
 }
 
 func TestRefusalsSayWhatToDo(t *testing.T) {
@@ -547,4 +552,61 @@ func TestDrillDownFromFake(t *testing.T) {
 	if len(f.closed) != 1 {
 		t.Errorf("point in time not closed after a failure: %v", f.routes())
 	}
+
+	// Missing shards fail the drill-down rather than show part of a window.
+	f = newFakeCluster(t)
+	s = openFake(t, f, f.config())
+	f.setFault(func(w http.ResponseWriter, r *http.Request, route string, n int) bool {
+		if route == "pit_search" {
+			writeJSON(w, 200, map[string]any{"_shards": map[string]any{"total": 3, "failed": 1, "failures": []any{map[string]any{"index": "auditbeat-x",
+				"reason": map[string]any{"type": "node_disconnected_exception", "reason": "node left"}}}}, "hits": map[string]any{"hits": []any{}}})
+			return true
+		}
+		return false
+	})
+	_, _, err := s.DrillDown(context.Background(), w, 0)
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "1 of 3 shards failed") || !strings.Contains(err.Error(), f.URL()) {
+		t.Errorf("error %v", err)
+	}
+
+	// Giving up half-way still closes the point in time.
+	f = newFakeCluster(t)
+	s = openFake(t, f, f.config())
+	ctx, cancel := context.WithCancel(context.Background())
+	f.setFault(func(w http.ResponseWriter, r *http.Request, route string, n int) bool {
+		if route == "pit_search" && n == 2 {
+			cancel()
+			<-r.Context().Done()
+			return true
+		}
+		return false
+	})
+	s.pageSizeHits = 10
+	if _, _, err := s.DrillDown(ctx, w, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v", err)
+	}
+	if len(f.closed) != 1 {
+		t.Errorf("point in time not closed after cancelling: %v", f.routes())
+	}
+}
+
+func TestSecondURLServesWhenTheFirstIsDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String()
+	ln.Close()
+	f := newFakeCluster(t)
+	cfg := f.config()
+	cfg.URLs = []string{down, f.URL()}
+	s, _, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := openStore(t)
+	if _, err := s.LoadCounts(context.Background(), store, fakeRange.from, fakeRange.to, sources.Executions, nil); err != nil {
+		t.Fatal(err)
+	}
+	equalTotals(t, totalsOf(t, store), fakeTotals())
 }

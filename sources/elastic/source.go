@@ -23,8 +23,9 @@ type Source struct {
 	plan    *fieldPlan
 	// now is the clock deciding which spans reach into the present.
 	now func() time.Time
-	// pageSize is the number of buckets per aggregation page.
-	pageSize int
+	// pageSize is the number of buckets per aggregation page, pageSizeHits
+	// the number of documents per drill-down page.
+	pageSize, pageSizeHits int
 }
 
 // Open connects to the cluster, reads its identity and how the index pattern
@@ -40,7 +41,7 @@ func Open(ctx context.Context, cfg Config) (*Source, []string, error) {
 	if err != nil {
 		return nil, p.warnings, err
 	}
-	s := &Source{c: c, now: time.Now, pageSize: compositePageSize}
+	s := &Source{c: c, now: time.Now, pageSize: compositePageSize, pageSizeHits: hitsPageSize}
 	warnings := p.warnings
 	id, err := readIdentity(ctx, c)
 	var e *Error

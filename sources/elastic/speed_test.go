@@ -30,7 +30,7 @@ func pullRaw(ctx context.Context, s *Source, from, to time.Time, sel sources.Sel
 	var buf bytes.Buffer
 	for {
 		var page hitsPage
-		if err := s.searchJSON(ctx, "pull raw documents", "/_search", body, nil, &page); err != nil {
+		if _, err := s.searchJSON(ctx, "pull raw documents", "/_search", body, nil, &page); err != nil {
 			return pages, events, err
 		}
 		pages++

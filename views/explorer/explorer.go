@@ -96,17 +96,19 @@ type Model struct {
 	limit  int // index into limits
 	onlyOf string
 
-	q       model.ProcessQuery // the query the rows belong to
-	page    *model.ProcessPage
-	text    []rowText
-	content [numColumns]int
-	loading bool
-	loadErr error
+	q        model.ProcessQuery // the query the rows belong to
+	page     *model.ProcessPage
+	text     []rowText // the rows' cells, made safe
+	hay      []string  // the rows' raw fields, for the filter
+	hayLower []string  // the same, lower-cased
+	content  [numColumns]int
+	loading  bool
+	loadErr  error
 
 	sortCol Column
 	desc    bool
 	filter  string
-	re      *regexp.Regexp
+	rows    rowFilter
 	shown   []int // indices into page.Rows, filtered and sorted
 	sel     int   // index into shown
 	top     int
@@ -162,6 +164,15 @@ func (m *Model) FocusTime() (time.Time, bool) {
 		return p.Time, true
 	}
 	return m.target.Focus, !m.target.Focus.IsZero()
+}
+
+// Legend implements view.Legender.
+func (m *Model) Legend() []string {
+	return []string{
+		"user: the effective user, then the login (audit) user when it differs · result: ok, FAIL (the execve failed)",
+		"window: the span asked about ± the margin (w widens, W narrows, < > move it) · ↑↓ in the header: the sort",
+		"P: the parent's latest execution at or before the selected one · C: executions whose parent is the selected pid",
+	}
 }
 
 // Yank implements view.Yanker: the selected execution as JSON.
@@ -378,12 +389,10 @@ func (m *Model) keyPress(k tea.KeyMsg) tea.Cmd {
 }
 
 // toggleOnly narrows the rows to the selected executable, or back to every
-// executable (unless the explorer was opened for one).
+// executable, also when the explorer was opened for one: what else ran
+// around it is the next question.
 func (m *Model) toggleOnly() tea.Cmd {
 	if m.onlyOf != "" {
-		if m.target.Executable != "" {
-			return view.Notice("this explorer is for " + safe.Text(m.target.Executable) + " only")
-		}
 		m.onlyOf = ""
 		return tea.Batch(m.reload(), view.Notice("every executable"))
 	}
@@ -488,8 +497,12 @@ func (m *Model) setPage(page model.ProcessPage) {
 	m.page = &page
 	layout := timeLayout(m.spansDays())
 	m.text = make([]rowText, len(page.Rows))
+	m.hay = make([]string, len(page.Rows))
+	m.hayLower = make([]string, len(page.Rows))
 	for i := range page.Rows {
 		m.text[i] = textOf(&page.Rows[i], m.loc(), layout)
+		m.hay[i] = haystack(&page.Rows[i])
+		m.hayLower[i] = strings.ToLower(m.hay[i])
 	}
 	m.content = natural(m.text)
 	keep := pick(page.Rows, m.keepAt, m.target.SelectPID)
@@ -550,7 +563,7 @@ func (m *Model) resortKeeping(keep int) {
 	if keep >= 0 {
 		m.keepRow = keep
 	}
-	m.shown = sortedIndex(m.page.Rows, m.sortCol, m.desc, m.re)
+	m.shown = sortedIndex(m.page.Rows, m.hay, m.hayLower, m.sortCol, m.desc, m.rows)
 	m.sel = 0
 	if !m.show(m.keepRow) {
 		m.sel = min(m.sel, max(len(m.shown)-1, 0))
@@ -575,7 +588,7 @@ func (m *Model) show(i int) bool {
 }
 
 func (m *Model) setFilter(text string, re *regexp.Regexp) {
-	m.filter, m.re = text, re
+	m.filter, m.rows = text, compileRowFilter(re)
 	if re == nil {
 		m.filter = ""
 	}

@@ -2,6 +2,7 @@ package explorer
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -460,5 +461,36 @@ func TestPickAndParentIndex(t *testing.T) {
 	}
 	if got := parentIndex(rows, rows[0]); got != -1 {
 		t.Errorf("parent of the shell: %d", got)
+	}
+}
+
+func TestRowFilter(t *testing.T) {
+	p := proc(7, "/usr/bin/NC", 5004, 4002, "-e", "/bin/sh", "Password")
+	p.AuditUser = "alice"
+	tests := []struct {
+		pattern string
+		want    bool
+	}{
+		{"(?i)nc", true},            // smart case: lower-case pattern, any case
+		{"(?i)^/usr/bin/nc$", true}, // anchors hold within a field
+		{"(?i)^/bin/sh$", true},     // an argument is a field of its own
+		{"(?i)^-e /bin/sh$", false}, // fields are not joined by spaces
+		{"password", false},         // case-sensitive
+		{"Password", true},          //
+		{"^5004$", true},            // pids are fields
+		{"^400$", false},            //
+		{`(?i)\Spassword`, false},   // upper-case escapes keep the real case-insensitive run
+		{`(?i)^\Sassword$`, true},   //
+		{"(?i)alice", true},         // the login user
+		{"(?i)[a-z]+/nc", true},     // a class of lower case letters matches any case
+		{"(?i)zzz", false},          //
+	}
+	for _, tt := range tests {
+		if got := matches(&p, regexp.MustCompile(tt.pattern)); got != tt.want {
+			t.Errorf("%q: %v, want %v", tt.pattern, got, tt.want)
+		}
+	}
+	if !matches(&p, nil) {
+		t.Error("no filter keeps every row")
 	}
 }

@@ -36,7 +36,7 @@ func newKeyMap() keyMap {
 		Earlier:  b([]string{"<", ","}, "<", "window earlier"),
 		Later:    b([]string{">", "."}, ">", "window later"),
 		More:     b([]string{"+", "="}, "+", "raise row cap"),
-		OnlyThis: b([]string{"e"}, "e", "only this executable"),
+		OnlyThis: b([]string{"e"}, "e", "this executable / all"),
 	}
 }
 

@@ -276,11 +276,12 @@ func compareRows(a, b *model.Process, ia, ib int, col Column) int {
 	return cmp.Or(c, a.Time.Compare(b.Time), cmp.Compare(ia, ib))
 }
 
-// sortedIndex returns the indices of rows that match re, sorted by col.
-func sortedIndex(rows []model.Process, col Column, desc bool, re *regexp.Regexp) []int {
+// sortedIndex returns the indices of rows whose haystacks match f, sorted
+// by col.
+func sortedIndex(rows []model.Process, hay, lower []string, col Column, desc bool, f rowFilter) []int {
 	idx := make([]int, 0, len(rows))
 	for i := range rows {
-		if matches(&rows[i], re) {
+		if f.match(hay[i], lower[i]) {
 			idx = append(idx, i)
 		}
 	}
@@ -294,22 +295,70 @@ func sortedIndex(rows []model.Process, col Column, desc bool, re *regexp.Regexp)
 	return idx
 }
 
-// matches reports whether an execution matches the / filter: against its
-// raw fields (executable, arguments, user, login user, directory, result,
-// pids), so a pattern finds a name the screen shows escaped.
-func matches(p *model.Process, re *regexp.Regexp) bool {
-	if re == nil {
-		return true
-	}
+// haystack is what the / filter looks at in an execution: its raw fields
+// (executable, arguments, users, directory, result, name, title, pids),
+// one per line, so a pattern finds a name the screen shows escaped and one
+// regular expression run per row serves every field. The filter is run in
+// multi-line mode, so ^ and $ still anchor within a field.
+func haystack(p *model.Process) string {
+	var b strings.Builder
 	for _, s := range []string{p.Executable, p.User, p.AuditUser, p.WorkingDir, p.Result, p.Name, p.Title} {
-		if s != "" && re.MatchString(s) {
-			return true
+		if s != "" {
+			b.WriteString(s)
+			b.WriteByte('\n')
 		}
 	}
 	for _, a := range p.Args {
-		if re.MatchString(a) {
-			return true
+		b.WriteString(a)
+		b.WriteByte('\n')
+	}
+	b.WriteString(strconv.FormatInt(p.PID, 10))
+	b.WriteByte('\n')
+	b.WriteString(strconv.FormatInt(p.PPID, 10))
+	return b.String()
+}
+
+// rowFilter is the / filter as the explorer runs it over haystacks.
+type rowFilter struct {
+	re *regexp.Regexp
+	// lower says re is to run over the lower-cased haystacks: a
+	// case-insensitive pattern written in lower case (the shell's smart
+	// case) matches the same there, and as a case-sensitive pattern it
+	// gets regexp's fast literal search, thirty times faster.
+	lower bool
+}
+
+// compileRowFilter turns the shell's pattern into the explorer's: in
+// multi-line mode, so ^ and $ anchor within a field of the haystack.
+func compileRowFilter(re *regexp.Regexp) rowFilter {
+	if re == nil {
+		return rowFilter{}
+	}
+	src := re.String()
+	if rest, ok := strings.CutPrefix(src, "(?i)"); ok && rest == strings.ToLower(rest) {
+		if m, err := regexp.Compile("(?m:" + rest + ")"); err == nil {
+			return rowFilter{re: m, lower: true}
 		}
 	}
-	return re.MatchString(strconv.FormatInt(p.PID, 10)) || re.MatchString(strconv.FormatInt(p.PPID, 10))
+	if m, err := regexp.Compile("(?m:" + src + ")"); err == nil {
+		return rowFilter{re: m}
+	}
+	return rowFilter{re: re}
+}
+
+// match runs the filter over one row's haystacks.
+func (f rowFilter) match(hay, lower string) bool {
+	switch {
+	case f.re == nil:
+		return true
+	case f.lower:
+		return f.re.MatchString(lower)
+	}
+	return f.re.MatchString(hay)
+}
+
+// matches reports whether an execution matches the / filter.
+func matches(p *model.Process, re *regexp.Regexp) bool {
+	h := haystack(p)
+	return compileRowFilter(re).match(h, strings.ToLower(h))
 }

@@ -280,7 +280,7 @@ func (m *Model) explore() tea.Cmd {
 		return view.Notice("no executable selected")
 	}
 	from, to := m.columnSpan()
-	t := explorer.Around(m.data.Scope, m.data.Entity, r.row.Executable, from, to)
+	t := explorer.Around(m.a.Scope, m.data.Entity, r.row.Executable, from, to)
 	t.Focus = m.data.Axis.BucketStart(m.cursorBucket)
 	return view.Push(explorer.New(m.ctx, t))
 }

@@ -96,6 +96,25 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
+// scale chooses the y axis for a peak over graphH rows: labels every
+// yStep rows, at multiples of a round step, and the lowest top that holds
+// the peak, so a burst fills the chart.
+func scale(peak float64, graphH int) (yStep int, top float64) {
+	if graphH < 4 {
+		return 1, niceCeil(peak/float64(max(graphH, 1))) * float64(max(graphH, 1))
+	}
+	for _, ys := range []int{2, 3, 4} {
+		if ys > graphH/2 {
+			break
+		}
+		step := niceCeil(peak * float64(ys) / float64(graphH))
+		if t := step * float64(graphH) / float64(ys); yStep == 0 || t < top {
+			yStep, top = ys, t
+		}
+	}
+	return yStep, top
+}
+
 // compact writes a count for the y axis: 950, 1.2k, 35k, 2.1M.
 func compact(v float64) string {
 	a := math.Abs(v)
@@ -168,17 +187,11 @@ func drawPlot(cols []column, start time.Time, colSpan time.Duration, height int)
 	// (the screen draws its own time axis); its x axis is the bottom row,
 	// where zero lies.
 	graphH := height - 1
-	yStep := 2
-	if graphH < 4 {
-		yStep = 1
-	}
-	// A top that puts round numbers on the labelled rows.
 	peak := 1.0
 	for _, c := range cols {
 		peak = max(peak, c.actual, c.upper)
 	}
-	step := niceCeil(peak * float64(yStep) / float64(graphH))
-	top := step * float64(graphH) / float64(yStep)
+	yStep, top := scale(peak, graphH)
 	label := func(_ int, v float64) string { return compact(v) }
 	build := func(labelW int) tslc.Model {
 		m := tslc.New(labelW+2+n, height+1, tslc.WithXYSteps(n+2, yStep), tslc.WithYLabelFormatter(label),

@@ -97,8 +97,9 @@ func (m *Model) span() time.Duration {
 func (m *Model) load() tea.Cmd {
 	q := m.ctx.Query
 	half := halves[m.half]
+	from, to := window(m.center, half, m.span())
 	rq := model.RateChartQuery{Job: m.a.JobID, Scope: m.a.Scope, Partition: q.Partition, Entity: m.a.Entity,
-		From: q.From, To: q.To, BucketSpan: m.span(), WindowFrom: m.center.Add(-half), WindowTo: m.center.Add(m.span() + half),
+		From: q.From, To: q.To, BucketSpan: m.span(), WindowFrom: from, WindowTo: to,
 		Focus: m.a.Time, Influencers: influencers(m.a), Top: m.topN()}
 	m.q = rq
 	m.loading = true
@@ -119,6 +120,27 @@ func (m *Model) load() tea.Cmd {
 		},
 	})
 }
+
+// window is the span shown around center: half each side of its bucket,
+// widened to whole hours (or buckets, when longer), so merged columns start
+// on the hour.
+func window(center time.Time, half, span time.Duration) (time.Time, time.Time) {
+	align := max(time.Hour, span)
+	from := center.Add(-half)
+	to := center.Add(span + half)
+	a := int64(align / time.Second)
+	if a <= 0 {
+		return from, to
+	}
+	f := from.Unix() - mod(from.Unix(), a)
+	t := to.Unix()
+	if r := mod(t, a); r != 0 {
+		t += a - r
+	}
+	return time.Unix(f, 0).UTC(), time.Unix(t, 0).UTC()
+}
+
+func mod(a, b int64) int64 { return ((a % b) + b) % b }
 
 // topN is how many executables to break out: more on tall screens.
 func (m *Model) topN() int {
@@ -285,7 +307,7 @@ func (m *Model) explore() tea.Cmd {
 	if m.sel >= 0 && m.sel < len(m.data.Top) {
 		exe = m.data.Top[m.sel].Executable
 	}
-	t := explorer.Around(m.data.Scope, m.data.Entity, exe, from, to)
+	t := explorer.Around(m.a.Scope, m.data.Entity, exe, from, to)
 	return view.Push(explorer.New(m.ctx, t))
 }
 

@@ -57,7 +57,7 @@ func burstAnomaly() model.Anomaly {
 		JobID: "host_high_process_rate", Function: "high_non_zero_count", Score: 97, Scope: model.ScopeHost,
 		PartitionField: "host.name", Entity: "db-02", Actual: []float64{320}, Typical: []float64{21},
 		Influencers: []model.Influencer{{Field: "host.name", Values: []string{"db-02"}}, {Field: "process.executable", Values: []string{"/usr/bin/ssh", "/usr/bin/scp"}}},
-		Why: "320 executions in 30m, 15x the expected 21"}
+		Why:         "320 executions in 30m, 15x the expected 21"}
 }
 
 func newRate(t *testing.T, b *viewtest.Backend, th *view.Theme, w, h int) *Model {
@@ -75,7 +75,7 @@ func TestLoadAsksForTheWindowAroundTheAnomaly(t *testing.T) {
 	q := b.RateQs[0]
 	a := burstAnomaly()
 	if q.Entity != "db-02" || !q.Focus.Equal(a.Time) || !q.WindowFrom.Equal(a.Time.Add(-24*time.Hour)) ||
-		!q.WindowTo.Equal(a.Time.Add(24*time.Hour+30*time.Minute)) || fmt.Sprint(q.Influencers) != "[/usr/bin/ssh /usr/bin/scp]" || q.Top != 5 {
+		!q.WindowTo.Equal(a.Time.Add(25*time.Hour)) || fmt.Sprint(q.Influencers) != "[/usr/bin/ssh /usr/bin/scp]" || q.Top != 5 {
 		t.Errorf("asked %+v", q)
 	}
 	if m.cursorBucket != burstAt {
@@ -140,16 +140,12 @@ func TestScreenShowsTheBurst(t *testing.T) {
 
 // chartTop recomputes the plot's top as drawPlot chooses it.
 func chartTop(cols []column, height int) float64 {
-	graphH := height - 1
-	yStep := 2
-	if graphH < 4 {
-		yStep = 1
-	}
 	peak := 1.0
 	for _, c := range cols {
 		peak = max(peak, c.actual, c.upper)
 	}
-	return niceCeil(peak*float64(yStep)/float64(graphH)) * float64(graphH) / float64(yStep)
+	_, top := scale(peak, height-1)
+	return top
 }
 
 // riseChart is a host running about twice its usual rate for a few hours,
@@ -299,6 +295,44 @@ func TestHostileNamesAreDrawnHarmless(t *testing.T) {
 	viewtest.Drive(t, m, b, m.Init())
 	if out := m.View(); viewtest.HasControl(out) || !strings.Contains(out, `\x1b]0;x\x07ssh\u202e`) {
 		t.Errorf("hostile names:\n%q", out)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	at := time.Date(2024, 3, 6, 12, 15, 0, 0, time.UTC)
+	tests := []struct {
+		half, span time.Duration
+		from, to   string
+	}{
+		{24 * time.Hour, 15 * time.Minute, "03-05 12:00", "03-07 13:00"},
+		{3 * time.Hour, 15 * time.Minute, "03-06 09:00", "03-06 16:00"},
+		{24 * time.Hour, 2 * time.Hour, "03-05 12:00", "03-07 16:00"},
+	}
+	for _, tt := range tests {
+		from, to := window(at, tt.half, tt.span)
+		if got := from.Format("01-02 15:04") + " " + to.Format("01-02 15:04"); got != tt.from+" "+tt.to {
+			t.Errorf("window(±%s, %s) = %s, want %s %s", tt.half, tt.span, got, tt.from, tt.to)
+		}
+	}
+}
+
+func TestScale(t *testing.T) {
+	tests := []struct {
+		peak   float64
+		graphH int
+		yStep  int
+		top    float64
+	}{
+		{396, 14, 3, 100 * 14.0 / 3}, // labels 0, 100, ..., 400 every three rows
+		{412, 5, 2, 500},
+		{30, 8, 2, 40},
+		{3, 2, 1, 4},
+	}
+	for _, tt := range tests {
+		ys, top := scale(tt.peak, tt.graphH)
+		if ys != tt.yStep || math.Abs(top-tt.top) > 1e-9 || top < tt.peak {
+			t.Errorf("scale(%v, %d) = %d, %v; want %d, %v", tt.peak, tt.graphH, ys, top, tt.yStep, tt.top)
+		}
 	}
 }
 

@@ -32,7 +32,8 @@
 //     progress, and delivers the result (or a FetchFailedMsg) to the screen
 //     that asked, even if another screen is on top by then. A late result of
 //     a screen that was closed is dropped; a newer fetch with the same key
-//     supersedes (and cancels) an older one.
+//     supersedes (and cancels) an older one. The drill-down screens reach
+//     the backend's drill-down side with model.DrillDown(b) inside Run.
 //   - Messages: every command a screen returns is tagged with the screen's
 //     identity by the shell, so its results come back to the same screen. Use
 //     tea.Batch to combine commands; tea.Sequence escapes the tagging.

@@ -1,0 +1,837 @@
+package cache
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/auditlens/auditlens/engine"
+	"github.com/auditlens/auditlens/sources"
+)
+
+// How Counts reads. The range is cut into windows of whole buckets, aligned
+// to the epoch. One statement per window seeks the primary key entity by
+// entity and returns, per entity, its minute rows packed into two
+// comma-separated lists (bucket index and executable in one integer, then the
+// count): a few rows cross from SQLite into Go instead of one per minute, and
+// nothing is sorted in SQL. Go sums the minutes into buckets by integer keys
+// (bucket, entity rank, executable rank) with a radix sort, and hands out
+// counts whose names are shared strings. A reader goroutine fills a window
+// while the caller's goroutine sums and hands out the one before, so SQLite
+// and the caller's work overlap. Memory follows the window, not the range:
+// each window is sized from the row density of the one before it to hold
+// about countWindowRows minute rows.
+const (
+	// countWindowRows is the number of minute rows a window aims at; a
+	// window's entries take 16 bytes a row, and at most four windows' worth
+	// of buffers exist at once.
+	countWindowRows = 1 << 19
+	// firstWindow is the first window's length in seconds: small, so that a
+	// dense cache does not overshoot before its density is known.
+	firstWindow = 60
+	// windowGrowth bounds how fast windows grow, so that one sparse window
+	// does not predict a huge next one.
+	windowGrowth = 8
+	// maxWindow bounds a window's length in seconds (about 34,000 years).
+	maxWindow = 1 << 40
+	// maxChunkBucketBits bounds the buckets one chunk holds.
+	maxChunkBucketBits = 20
+)
+
+// countEntry is one minute row, or a sum of them. key packs, high bits to
+// low, the bucket index within its chunk, the entity's rank and the
+// executable: its local index while read, its rank once sorted.
+type countEntry struct {
+	key   uint64
+	count int64
+}
+
+// countEntity is an entity of the query; its rank is its index.
+type countEntity struct {
+	scope engine.Scope
+	name  string
+}
+
+// countChunk is whole buckets of counts, read and ready to be summed.
+type countChunk struct {
+	entries []countEntry
+	cs      int64 // the first bucket's start
+	span    int64
+	ents    []countEntity
+	rank    []uint32 // local index -> rank; noRank when dropped
+	paths   []string // rank -> path
+	width   uint     // significant bits of a key
+	exeBits uint
+	entBits uint
+}
+
+// noRank marks an executable without a row: its counts are dropped, as the
+// join of a query drops them.
+const noRank = math.MaxUint32
+
+// countPipe carries chunks from the reader to the caller's goroutine and
+// their buffers back.
+type countPipe struct {
+	chunks chan *countChunk
+	free   chan []countEntry
+}
+
+// streamCounts reads on its own goroutine and connection and sums and hands
+// out the counts on the caller's.
+func (s *Store) streamCounts(ctx context.Context, q CountQuery, span int64, fn func(engine.Count) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("query counts: %w", err)
+	}
+	// Runs last: Close waits for the reader to give the connection back.
+	defer conn.Close()
+	readCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	pipe := &countPipe{chunks: make(chan *countChunk, 1), free: make(chan []countEntry, 4)}
+	var readErr error
+	go func() {
+		defer close(pipe.chunks)
+		readErr = conn.Raw(func(dc any) error {
+			return readBucketCounts(readCtx, dc, q, span, pipe)
+		})
+	}()
+	var emitErr error
+	var sum countSorter
+	for ch := range pipe.chunks {
+		if emitErr == nil {
+			if emitErr = ctx.Err(); emitErr == nil {
+				emitErr = sum.emit(ch, fn)
+			}
+			if emitErr != nil {
+				stop()
+			}
+		}
+		select {
+		case pipe.free <- ch.entries[:0]:
+		default:
+		}
+	}
+	if emitErr != nil {
+		var cb callbackError
+		if errors.As(emitErr, &cb) {
+			return cb.err
+		}
+		return fmt.Errorf("query counts: %w", emitErr)
+	}
+	return readErr
+}
+
+// callbackError carries fn's error out unwrapped.
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
+
+// countSorter sums chunks; it keeps its scratch buffers between them.
+type countSorter struct {
+	tmp  []countEntry
+	hist [][radixSize]uint32
+}
+
+// emit sums a chunk and hands its counts to fn in order.
+func (s *countSorter) emit(ch *countChunk, fn func(engine.Count) error) error {
+	sums, err := s.sum(ch.entries, ch.rank, ch.exeBits, ch.width)
+	if err != nil {
+		return err
+	}
+	exeMask := uint64(1)<<ch.exeBits - 1
+	entMask := uint64(1)<<ch.entBits - 1
+	biShift := ch.entBits + ch.exeBits
+	for _, e := range sums {
+		ent := &ch.ents[(e.key>>ch.exeBits)&entMask]
+		c := engine.Count{
+			Scope:      ent.scope,
+			Entity:     ent.name,
+			Bucket:     ch.cs + int64(e.key>>biShift)*ch.span,
+			Executable: ch.paths[e.key&exeMask],
+			Count:      e.count,
+		}
+		if err := fn(c); err != nil {
+			return callbackError{err}
+		}
+	}
+	// The sums may sit in either buffer: keep the other one as scratch.
+	if len(sums) > 0 && len(ch.entries) > 0 && &sums[0] != &ch.entries[0] {
+		s.tmp, ch.entries = ch.entries, sums
+	}
+	return nil
+}
+
+// sum turns the executables of entries into ranks (dropping those without
+// one), sorts by key and sums equal keys. The sums sit at the start of
+// entries' or the scratch buffer's array.
+func (s *countSorter) sum(entries []countEntry, rank []uint32, exeBits, width uint) ([]countEntry, error) {
+	exeMask := uint64(1)<<exeBits - 1
+	kept := entries[:0]
+	for _, e := range entries {
+		rk := rank[e.key&exeMask]
+		if rk == noRank {
+			continue
+		}
+		e.key = e.key&^exeMask | uint64(rk)
+		kept = append(kept, e)
+	}
+	if len(kept) == 0 {
+		return kept, nil
+	}
+	if cap(s.tmp) < len(kept) {
+		s.tmp = make([]countEntry, len(kept), cap(entries))
+	}
+	sorted := radixSort(kept, s.tmp[:len(kept)], width, &s.hist)
+	merged := sorted[:1]
+	for _, e := range sorted[1:] {
+		last := &merged[len(merged)-1]
+		if e.key != last.key {
+			merged = append(merged, e)
+			continue
+		}
+		n := last.count + e.count
+		if (n > last.count) != (e.count > 0) {
+			return nil, errors.New("integer overflow")
+		}
+		last.count = n
+	}
+	return merged, nil
+}
+
+// rawConn is what the reader needs of the SQLite driver's connection.
+type rawConn interface {
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.ConnPrepareContext
+}
+
+// countReader reads the windows of one Counts query.
+type countReader struct {
+	ctx  context.Context
+	conn rawConn
+	q    CountQuery
+	span int64
+	pipe *countPipe
+
+	ents    []countEntity
+	entIDs  []int64
+	entRank map[int64]uint64 // entity id -> rank, shifted into place
+	entBits uint
+
+	exeMax   int64
+	exeBits  uint
+	exeLocal []int32 // executable id -> local index + 1; 0 when not met yet
+	exeIDs   []int64 // local index -> id
+	paths    []string
+	missing  []bool
+	pending  []int32  // local indexes whose path is not read yet
+	rank     []uint32 // local index -> rank; rebuilt, never changed, once handed out
+	byRank   []int32  // rank -> local index
+	byPath   []string // rank -> path
+	ranked   bool
+
+	window driver.Stmt
+	args   numbered
+
+	// The chunk being read: buckets [cs, end).
+	cs, end int64
+	biBits  uint
+	buf     []countEntry
+	fold    countSorter // for buckets longer than a window
+}
+
+// readBucketCounts reads a Counts query on a connection of the driver and
+// sends its chunks down the pipe; span is the bucket span in seconds.
+func readBucketCounts(ctx context.Context, dc any, q CountQuery, span int64, pipe *countPipe) (err error) {
+	conn, ok := dc.(rawConn)
+	if !ok {
+		return fmt.Errorf("query counts: the SQLite driver's connection (%T) cannot run queries", dc)
+	}
+	r := &countReader{ctx: ctx, conn: conn, q: q, span: span, pipe: pipe}
+	// One read transaction holds every window to the same snapshot.
+	if _, err := conn.ExecContext(ctx, "BEGIN", nil); err != nil {
+		return fmt.Errorf("query counts: %w", err)
+	}
+	defer func() {
+		if r.window != nil {
+			r.window.Close()
+		}
+		// The connection goes back to the pool: it must not stay inside
+		// the transaction, else it is dropped.
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK", nil); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("query counts: end the read: %w: %w", rerr, driver.ErrBadConn))
+		}
+	}()
+	if err := r.read(); err != nil {
+		return fmt.Errorf("query counts: %w", err)
+	}
+	return nil
+}
+
+func (r *countReader) read() error {
+	ok, err := r.loadEntities()
+	if err != nil || !ok {
+		return err
+	}
+	ok, err = r.loadExecutableRange()
+	if err != nil || !ok {
+		return err
+	}
+	r.entRank = make(map[int64]uint64, len(r.entIDs))
+	for i, id := range r.entIDs {
+		r.entRank[id] = uint64(i) << r.exeBits
+	}
+	lo, hi, ok, err := r.bounds()
+	if err != nil || !ok {
+		return err
+	}
+	if err := r.prepareWindow(); err != nil {
+		return err
+	}
+	// A key holds bucket index, entity and executable in 64 bits; SQLite's
+	// packed key holds bucket index and executable in 63.
+	maxBits := min(maxChunkBucketBits, 62-int(r.exeBits), 64-int(r.entBits)-int(r.exeBits))
+	if maxBits < 0 {
+		return fmt.Errorf("too many hosts, containers and executables (%d and %d bits) to sort", r.entBits, r.exeBits)
+	}
+	kCap := int64(1) << maxBits
+	w := int64(firstWindow)
+	open := false
+	for pos := lo; pos < hi; {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		if !open {
+			r.cs = floorDiv(pos, r.span) * r.span
+			k := max(1, min((pos-r.cs+w)/r.span, kCap))
+			r.end = r.cs + k*r.span
+			r.biBits = uint(bits.Len64(uint64(k - 1)))
+			open = true
+		}
+		end := min(pos+w, r.end, hi)
+		rows, err := r.readWindow(pos, end)
+		if err != nil {
+			return err
+		}
+		w = nextWindow(w, end-pos, rows)
+		pos = end
+		switch {
+		case pos >= r.end || pos >= hi:
+			if err := r.send(); err != nil {
+				return err
+			}
+			open = false
+		case len(r.buf) >= countWindowRows:
+			// A bucket longer than a window: fold what it holds so far.
+			if err := r.foldChunk(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// nextWindow sizes the next window from the rows the last one held.
+func nextWindow(w, length int64, rows int) int64 {
+	next := w * windowGrowth
+	if rows > 0 {
+		if est := float64(length) * countWindowRows / float64(rows); est < float64(next) {
+			next = int64(est)
+		}
+	}
+	return min(max(next, 60), maxWindow)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// query runs one statement and hands every row to fn.
+func (r *countReader) query(query string, args []driver.NamedValue, fn func(row []driver.Value) error) error {
+	rows, err := r.conn.QueryContext(r.ctx, query, args)
+	if err != nil {
+		return err
+	}
+	return eachRow(rows, fn)
+}
+
+func eachRow(rows driver.Rows, fn func(row []driver.Value) error) error {
+	defer rows.Close()
+	dest := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(dest); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := fn(dest); err != nil {
+			return err
+		}
+	}
+}
+
+// numbered collects the arguments of ?NNN placeholders.
+type numbered []driver.NamedValue
+
+func (n *numbered) param(v any) string {
+	*n = append(*n, driver.NamedValue{Ordinal: len(*n) + 1, Value: v})
+	return "?" + strconv.Itoa(len(*n))
+}
+
+func textOf(v any) (string, bool) {
+	switch t := v.(type) {
+	case string:
+		return t, true
+	case []byte:
+		return string(t), true
+	}
+	return "", false
+}
+
+// entityWhere is the WHERE clause over entity that picks the query's
+// entities, or "" for all of them.
+func entityWhere(q CountQuery, args *numbered) (string, error) {
+	where, err := entityFilter(q.Scope, q.Entities, args.param)
+	if where != "" {
+		where = " WHERE " + where
+	}
+	return where, err
+}
+
+// loadEntities reads the asked entities in output order; false when none.
+func (r *countReader) loadEntities() (bool, error) {
+	var args numbered
+	where, err := entityWhere(r.q, &args)
+	if err != nil {
+		return false, err
+	}
+	err = r.query("SELECT id, scope, name FROM entity"+where+" ORDER BY scope, name", args, func(row []driver.Value) error {
+		id, ok1 := row[0].(int64)
+		scope, ok2 := textOf(row[1])
+		name, ok3 := textOf(row[2])
+		if !ok1 || !ok2 || !ok3 {
+			return fmt.Errorf("entity row of unexpected types %T %T %T", row[0], row[1], row[2])
+		}
+		r.entIDs = append(r.entIDs, id)
+		r.ents = append(r.ents, countEntity{scope: engine.Scope(scope), name: name})
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("read entities: %w", err)
+	}
+	if len(r.ents) == 0 {
+		return false, nil
+	}
+	r.entBits = uint(bits.Len64(uint64(len(r.ents) - 1)))
+	return true, nil
+}
+
+// loadExecutableRange reads the highest executable id, which sizes an
+// executable's bits; false when there is no executable.
+func (r *countReader) loadExecutableRange() (bool, error) {
+	var found bool
+	err := r.query("SELECT max(id) FROM executable", nil, func(row []driver.Value) error {
+		r.exeMax, found = row[0].(int64)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("read executables: %w", err)
+	}
+	if !found || r.exeMax < 0 {
+		return false, nil
+	}
+	r.exeBits = uint(bits.Len64(uint64(r.exeMax)))
+	return true, nil
+}
+
+// bounds is the range of minutes to read: the query's, or where it is open
+// the asked entities' first or last minute; false when empty.
+func (r *countReader) bounds() (lo, hi int64, ok bool, err error) {
+	if !r.q.From.IsZero() {
+		lo = minuteOf(r.q.From)
+	}
+	if !r.q.To.IsZero() {
+		hi = endSecond(r.q.To)
+	}
+	if r.q.From.IsZero() || r.q.To.IsZero() {
+		// The primary key gives each entity's first and last minute in a
+		// seek each.
+		var args numbered
+		where, err := entityWhere(r.q, &args)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		var first, last int64
+		var found bool
+		err = r.query(`SELECT min(m0), max(m1) FROM (SELECT
+			(SELECT min(minute) FROM minute_count WHERE entity_id = e.id) AS m0,
+			(SELECT max(minute) FROM minute_count WHERE entity_id = e.id) AS m1
+			FROM entity e`+where+`)`, args, func(row []driver.Value) error {
+			a, ok1 := row[0].(int64)
+			b, ok2 := row[1].(int64)
+			first, last, found = a, b, ok1 && ok2
+			return nil
+		})
+		if err != nil {
+			return 0, 0, false, fmt.Errorf("read the time range: %w", err)
+		}
+		if !found {
+			return 0, 0, false, nil
+		}
+		if r.q.From.IsZero() {
+			lo = first
+		}
+		if r.q.To.IsZero() {
+			if last == math.MaxInt64 {
+				return 0, 0, false, errors.New("a minute at the end of time")
+			}
+			hi = last + 1
+		}
+	}
+	return lo, hi, lo < hi, nil
+}
+
+// Arguments of the window statement, in placeholder order; the entity and
+// load filters follow.
+const (
+	argChunkStart = iota
+	argSpan
+	argExeFactor
+	argFrom
+	argTo
+	argExeMax
+	windowArgs
+)
+
+// windowQuery is the statement that reads one window of q.
+func windowQuery(q CountQuery) (string, numbered, error) {
+	args := make(numbered, 0, windowArgs+2)
+	for range windowArgs {
+		args.param(int64(0))
+	}
+	where, err := entityWhere(q, &args)
+	if err != nil {
+		return "", nil, err
+	}
+	conds := []string{
+		"c.entity_id IN (SELECT id FROM entity" + where + ")",
+		"c.minute >= ?4 AND c.minute < ?5",
+		// Executables without a row would not join, and the bound keeps
+		// the packed key within its bits.
+		"c.executable_id BETWEEN 0 AND ?6",
+	}
+	if q.Selection == sources.Executions {
+		conds = append(conds, fmt.Sprintf("c.kind = %d", kindExecution))
+	}
+	if len(q.Loads) > 0 {
+		list, err := json.Marshal(q.Loads)
+		if err != nil {
+			return "", nil, err
+		}
+		// The unary + keeps SQLite off the load index, which would read a
+		// load's whole time range for every window.
+		conds = append(conds, "+c.load_id IN (SELECT value FROM json_each("+args.param(string(list))+"))")
+	}
+	return `SELECT c.entity_id, group_concat((c.minute - ?1) / ?2 * ?3 + c.executable_id), group_concat(c.count)
+		FROM minute_count c WHERE ` + strings.Join(conds, " AND ") + ` GROUP BY c.entity_id`, args, nil
+}
+
+func (r *countReader) prepareWindow() error {
+	query, args, err := windowQuery(r.q)
+	if err != nil {
+		return err
+	}
+	st, err := r.conn.PrepareContext(r.ctx, query)
+	if err != nil {
+		return fmt.Errorf("prepare the count read: %w", err)
+	}
+	r.window, r.args = st, args
+	return nil
+}
+
+// readWindow adds the minute rows of [lo, hi) to the chunk and returns how
+// many it read.
+func (r *countReader) readWindow(lo, hi int64) (int, error) {
+	r.args[argChunkStart].Value = r.cs
+	r.args[argSpan].Value = r.span
+	r.args[argExeFactor].Value = int64(1) << r.exeBits
+	r.args[argFrom].Value = lo
+	r.args[argTo].Value = hi
+	r.args[argExeMax].Value = r.exeMax
+	stq, ok := r.window.(driver.StmtQueryContext)
+	if !ok {
+		return 0, fmt.Errorf("the SQLite driver's statement (%T) cannot run queries", r.window)
+	}
+	rows, err := stq.QueryContext(r.ctx, r.args)
+	if err != nil {
+		return 0, fmt.Errorf("read counts: %w", err)
+	}
+	before := len(r.buf)
+	err = eachRow(rows, func(row []driver.Value) error {
+		id, ok1 := row[0].(int64)
+		keys, ok2 := textOf(row[1])
+		counts, ok3 := textOf(row[2])
+		if !ok1 || !ok2 || !ok3 {
+			return fmt.Errorf("count row of unexpected types %T %T %T", row[0], row[1], row[2])
+		}
+		er, ok := r.entRank[id]
+		if !ok {
+			return fmt.Errorf("counts of entity %d, which the query did not ask for", id)
+		}
+		return r.addMinutes(er, keys, counts)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read counts: %w", err)
+	}
+	if err := r.resolveExecutables(); err != nil {
+		return 0, err
+	}
+	return len(r.buf) - before, nil
+}
+
+// addMinutes adds one entity's minute rows of a window: keys and counts are
+// SQLite's comma-separated integers, pairwise.
+func (r *countReader) addMinutes(er uint64, keys, counts string) error {
+	exeMask := uint64(1)<<r.exeBits - 1
+	biShift := r.entBits + r.exeBits
+	buckets := uint64(r.end-r.cs) / uint64(r.span)
+	ki, ci := 0, 0
+	for ki < len(keys) {
+		key, next, ok := nextInt(keys, ki)
+		if !ok || key < 0 {
+			return fmt.Errorf("unexpected packed key in %.40q", keys[ki:])
+		}
+		ki = next
+		n, next, ok := nextInt(counts, ci)
+		if !ok {
+			return fmt.Errorf("unexpected count in %.40q", counts[ci:])
+		}
+		ci = next
+		bi, x := uint64(key)>>r.exeBits, uint64(key)&exeMask
+		if bi >= buckets {
+			return fmt.Errorf("bucket index %d outside the chunk's %d", bi, buckets)
+		}
+		if x >= uint64(len(r.exeLocal)) {
+			r.exeLocal = slices.Grow(r.exeLocal, int(x)+1-len(r.exeLocal))[:int(x)+1]
+		}
+		l := r.exeLocal[x] - 1
+		if l < 0 {
+			l = int32(len(r.exeIDs))
+			r.exeLocal[x] = l + 1
+			r.exeIDs = append(r.exeIDs, int64(x))
+			r.paths = append(r.paths, "")
+			r.missing = append(r.missing, true)
+			r.pending = append(r.pending, l)
+		}
+		r.buf = append(r.buf, countEntry{key: bi<<biShift | er | uint64(l), count: n})
+	}
+	if ci != len(counts) {
+		return errors.New("more counts than keys")
+	}
+	return nil
+}
+
+// nextInt parses the decimal integer at s[i:] up to the next comma; next is
+// past the comma.
+func nextInt(s string, i int) (v int64, next int, ok bool) {
+	neg := false
+	if i < len(s) && s[i] == '-' {
+		neg = true
+		i++
+	}
+	start := i
+	var u uint64
+	for ; i < len(s) && s[i] != ','; i++ {
+		d := s[i] - '0'
+		if d > 9 || i-start >= 19 {
+			return 0, 0, false
+		}
+		u = u*10 + uint64(d)
+	}
+	if i == start || u > math.MaxInt64+1 || (!neg && u > math.MaxInt64) {
+		return 0, 0, false
+	}
+	if i < len(s) {
+		i++ // the comma
+	}
+	if neg {
+		return -int64(u), i, true
+	}
+	return int64(u), i, true
+}
+
+// resolveExecutables reads the paths of the executables met for the first
+// time.
+func (r *countReader) resolveExecutables() error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(r.pending))
+	for i, l := range r.pending {
+		ids[i] = r.exeIDs[l]
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	err = r.query("SELECT id, path FROM executable WHERE id IN (SELECT value FROM json_each(?1))",
+		[]driver.NamedValue{{Ordinal: 1, Value: string(list)}}, func(row []driver.Value) error {
+			id, ok1 := row[0].(int64)
+			path, ok2 := textOf(row[1])
+			if !ok1 || !ok2 || id < 0 || id >= int64(len(r.exeLocal)) || r.exeLocal[id] == 0 {
+				return fmt.Errorf("unexpected executable row %v %T", row[0], row[1])
+			}
+			l := r.exeLocal[id] - 1
+			r.paths[l], r.missing[l] = path, false
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("read executables: %w", err)
+	}
+	r.pending = r.pending[:0]
+	r.ranked = false
+	return nil
+}
+
+// rankExecutables orders the paths met in byte order. The tables are made
+// anew, as chunks handed out keep the old ones.
+func (r *countReader) rankExecutables() {
+	if r.ranked {
+		return
+	}
+	byRank := make([]int32, 0, len(r.exeIDs))
+	for l := range r.exeIDs {
+		if !r.missing[l] {
+			byRank = append(byRank, int32(l))
+		}
+	}
+	slices.SortFunc(byRank, func(a, b int32) int { return strings.Compare(r.paths[a], r.paths[b]) })
+	rank := make([]uint32, len(r.exeIDs))
+	for i := range rank {
+		rank[i] = noRank
+	}
+	byPath := make([]string, len(byRank))
+	for i, l := range byRank {
+		rank[l] = uint32(i)
+		byPath[i] = r.paths[l]
+	}
+	r.rank, r.byRank, r.byPath, r.ranked = rank, byRank, byPath, true
+}
+
+// chunk describes the chunk being read, with its entries.
+func (r *countReader) chunk() *countChunk {
+	r.rankExecutables()
+	return &countChunk{
+		entries: r.buf,
+		cs:      r.cs,
+		span:    r.span,
+		ents:    r.ents,
+		rank:    r.rank,
+		paths:   r.byPath,
+		width:   r.biBits + r.entBits + r.exeBits,
+		exeBits: r.exeBits,
+		entBits: r.entBits,
+	}
+}
+
+// send hands the finished chunk to the caller's goroutine and takes a free
+// buffer for the next one.
+func (r *countReader) send() error {
+	if len(r.buf) == 0 {
+		return nil
+	}
+	select {
+	case r.pipe.chunks <- r.chunk():
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+	select {
+	case r.buf = <-r.pipe.free:
+	default:
+		r.buf = nil
+	}
+	return nil
+}
+
+// foldChunk sums what the chunk holds so far and turns the ranks back into
+// local indexes, so that the minutes read next join them.
+func (r *countReader) foldChunk() error {
+	ch := r.chunk()
+	sums, err := r.fold.sum(ch.entries, ch.rank, ch.exeBits, ch.width)
+	if err != nil {
+		return err
+	}
+	exeMask := uint64(1)<<r.exeBits - 1
+	for i := range sums {
+		e := &sums[i]
+		e.key = e.key&^exeMask | uint64(r.byRank[e.key&exeMask])
+	}
+	if len(sums) > 0 && &sums[0] != &r.buf[0] {
+		r.fold.tmp, r.buf = r.buf, sums
+	} else {
+		r.buf = sums
+	}
+	return nil
+}
+
+const (
+	radixBits = 11
+	radixSize = 1 << radixBits
+)
+
+// radixSort sorts a by the low width bits of the key, least significant digit
+// first, with tmp (as long as a) as scratch; it returns the buffer that holds
+// the result. Digits that every key shares are skipped.
+func radixSort(a, tmp []countEntry, width uint, hist *[][radixSize]uint32) []countEntry {
+	passes := int((width + radixBits - 1) / radixBits)
+	if passes == 0 || len(a) < 2 {
+		return a
+	}
+	if len(*hist) < passes {
+		*hist = make([][radixSize]uint32, passes)
+	}
+	h := (*hist)[:passes]
+	for p := range h {
+		clear(h[p][:])
+	}
+	for _, e := range a {
+		k := e.key
+		for p := range h {
+			h[p][k&(radixSize-1)]++
+			k >>= radixBits
+		}
+	}
+	src, dst := a, tmp
+	n := uint32(len(a))
+	for p := range h {
+		shift := uint(p) * radixBits
+		if h[p][(src[0].key>>shift)&(radixSize-1)] == n {
+			continue
+		}
+		var sum uint32
+		for d := range h[p] {
+			c := h[p][d]
+			h[p][d] = sum
+			sum += c
+		}
+		for _, e := range src {
+			d := (e.key >> shift) & (radixSize - 1)
+			dst[h[p][d]] = e
+			h[p][d]++
+		}
+		src, dst = dst, src
+	}
+	return src
+}
