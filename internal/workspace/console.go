@@ -215,25 +215,49 @@ func (c *Console) Anomalies(ctx context.Context, q model.AnomalyQuery) ([]model.
 // SetTriage stores a verdict; the anomaly's id carries what the cache keeps
 // beside it (job, entity, executable, bucket).
 func (c *Console) SetTriage(ctx context.Context, anomalyID string, t model.Triage) (model.Triage, error) {
-	parts := strings.Split(anomalyID, "|")
-	if len(parts) != 4 {
-		return t, fmt.Errorf("anomaly id %q is not job|entity|executable|bucket", anomalyID)
-	}
-	bucket, err := strconv.ParseInt(parts[3], 10, 64)
+	stored, err := c.triageOf(anomalyID)
 	if err != nil {
-		return t, fmt.Errorf("anomaly id %q: bad bucket", anomalyID)
+		return t, err
 	}
-	stored := cache.Triage{AnomalyID: anomalyID, JobID: parts[0], Entity: parts[1], Executable: parts[2],
-		Bucket: bucket, State: t.State.String(), Note: t.Note, UpdatedAt: time.Now().UTC()}
+	stored.State, stored.Note, stored.UpdatedAt = t.State.String(), t.Note, time.Now().UTC()
 	if err := c.ws.Store.SetTriage(ctx, stored); err != nil {
 		return t, readOnlyAdvice(err)
 	}
 	c.mu.Lock()
-	if c.last != nil && c.last.job.ID == parts[0] {
+	if c.last != nil && c.last.job.ID == stored.JobID {
 		c.last.triage[anomalyID] = stored
 	}
 	c.mu.Unlock()
 	return model.Triage{State: t.State, Note: t.Note, Updated: stored.UpdatedAt}, nil
+}
+
+// triageOf fills what the cache keeps beside a verdict from the anomaly's
+// record in the scan on screen. Entity and executable are data and may hold
+// '|', so the id is split only when the record is not at hand, and then
+// only at its first and last '|' (job ids and buckets never hold one).
+func (c *Console) triageOf(anomalyID string) (cache.Triage, error) {
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	if last != nil {
+		for _, r := range last.out.Results.Records {
+			if AnomalyID(r) == anomalyID {
+				return cache.Triage{AnomalyID: anomalyID, JobID: r.JobID, Entity: firstOr(recordEntities(r), r.Entity),
+					Executable: r.ByFieldValue, Bucket: r.Timestamp / 1000}, nil
+			}
+		}
+	}
+	first, lastBar := strings.Index(anomalyID, "|"), strings.LastIndex(anomalyID, "|")
+	if first <= 0 || lastBar <= first {
+		return cache.Triage{}, fmt.Errorf("anomaly id %q is not job|entity|executable|bucket", anomalyID)
+	}
+	bucket, err := strconv.ParseInt(anomalyID[lastBar+1:], 10, 64)
+	if err != nil {
+		return cache.Triage{}, fmt.Errorf("anomaly id %q: bad bucket", anomalyID)
+	}
+	middle := anomalyID[first+1 : lastBar]
+	entity, exe, _ := strings.Cut(middle, "|")
+	return cache.Triage{AnomalyID: anomalyID, JobID: anomalyID[:first], Entity: entity, Executable: exe, Bucket: bucket}, nil
 }
 
 // Run reads the sources again for the range, then forgets the remembered

@@ -169,3 +169,31 @@ func TestConsoleSwimlaneAndTriage(t *testing.T) {
 		t.Error("a malformed anomaly id was accepted")
 	}
 }
+
+func TestTriageOfSplitsIDs(t *testing.T) {
+	c := NewConsole(nil, ConsoleSettings{})
+	tests := []struct {
+		id               string
+		job, entity, exe string
+		bucket           int64
+		bad              bool
+	}{
+		{id: "host_rare_process|web-1|/usr/bin/ssh|1700000000", job: "host_rare_process", entity: "web-1", exe: "/usr/bin/ssh", bucket: 1700000000},
+		{id: "host_rare_process|web-1|/tmp/a|b|c|1700000000", job: "host_rare_process", entity: "web-1", exe: "/tmp/a|b|c", bucket: 1700000000},
+		{id: "host_high_process_rate|web-1||1700000000", job: "host_high_process_rate", entity: "web-1", bucket: 1700000000},
+		{id: "nonsense", bad: true},
+		{id: "job|x|y|notanumber", bad: true},
+	}
+	for _, tt := range tests {
+		got, err := c.triageOf(tt.id)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("triageOf(%q) accepted a malformed id", tt.id)
+			}
+			continue
+		}
+		if err != nil || got.JobID != tt.job || got.Entity != tt.entity || got.Executable != tt.exe || got.Bucket != tt.bucket {
+			t.Errorf("triageOf(%q) = %+v, %v", tt.id, got, err)
+		}
+	}
+}
