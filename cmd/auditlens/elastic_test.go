@@ -141,4 +141,22 @@ func TestScanElasticMatchesFiles(t *testing.T) {
 			}
 		}
 	}
+
+	// The console over the cluster: the swimlane from pushed-down counts, and
+	// the process explorer's window fetched from the cluster on demand.
+	if testing.Short() {
+		return
+	}
+	bin := buildBinary(t)
+	db := filepath.Join(t.TempDir(), "console.db")
+	s := startTmux(t, 120, 40, []string{"NO_COLOR=1"}, bin, "tui", "--cache", db, "--es-url", base, "--index", index, "--from", from, "--to", to)
+	s.waitFor(60*time.Second, "swimlane", "3a30127937b1", "host_rare_process")
+	s.keys(":")
+	s.typeText("host 3a30127937b1")
+	s.keys("Enter")
+	s.waitFor(10*time.Second, "/xxprimef")
+	s.keys("Tab", "Enter")
+	s.waitFor(20*time.Second, "rare processes", "/xxprimef", "share", "fleet")
+	s.keys("p")
+	s.waitFor(30*time.Second, "process explorer", "/xxprimef", "1 execution")
 }
