@@ -49,7 +49,7 @@ type rareDetector struct {
 	// earlier buckets, and in the current bucket (all, and first-timers).
 	fBefore, fStamp, fCur, fNew []int32
 	fList                       []int32
-	// Fleet novelty, in buckets of entities past their learning period: how
+	// Fleet novelty, in buckets of entities with a day of history: how
 	// many brought an executable no entity ran before. Decayed.
 	fleetNovel, fleetOcc float64
 	day                  float64 // buckets per day
@@ -161,7 +161,10 @@ func (d *rareDetector) fleetEnd(r *Runner, seq int32) {
 	d.fleetOcc *= d.decay
 	for _, e := range r.touched {
 		t := r.ents[e]
-		if t.dataBuckets < d.learn {
+		// Only entities with a day of history count: on its first day every
+		// daily job is new, and a fleet's first day would otherwise teach it
+		// that new binaries are common, for weeks.
+		if float64(t.dataBuckets) < math.Max(float64(d.learn), d.day) {
 			continue
 		}
 		d.fleetOcc++

@@ -92,6 +92,20 @@ type rateDetector struct {
 	modelFor      map[string]bool // nil: every partition
 
 	contrib []contribution // scratch for influencers
+
+	// Fleet burst drivers, per global executable: how many partitions it
+	// drove a burst on, and the largest such burst; updated when a bucket
+	// ends so partitions of one bucket never see each other.
+	fleetDrivers []int32
+	fleetSize    []float64
+	pendDrivers  []pendingDriver
+}
+
+// pendingDriver is a partition's burst driver waiting for the bucket to end.
+type pendingDriver struct {
+	exe  int32
+	size float64
+	new  bool
 }
 
 type rateState struct {
@@ -138,7 +152,13 @@ type rateState struct {
 	shareSc  float64
 	entShare []float64 // PartitionNone: decayed executions per entity, scaled
 	entTot   float64
-	points   []ModelPoint
+	// Burst drivers, per local executable: the decayed number of bursts it
+	// drove (scaled by shareSc), the largest such burst in doublings, and
+	// whether the fleet counts this partition among its drivers yet.
+	drive     []float64
+	driveSize []float64
+	drove     []bool
+	points    []ModelPoint
 }
 
 type winEntry struct{ y, mu, v float64 }
@@ -197,6 +217,7 @@ func (d *rateDetector) state(t *table) *rateState {
 }
 
 func (d *rateDetector) bucket(r *Runner, f *frame) {
+	defer d.foldDrivers()
 	if d.none {
 		if r.fleet.hasData(f.seq) || (!d.nonZero && len(d.states) > 0) {
 			d.step(r, f, r.fleet)
@@ -341,24 +362,163 @@ func (d *rateDetector) step(r *Runner, f *frame, t *table) {
 	if st.mbW > 0 {
 		rho = math.Max(1, st.mbSq/st.mbW)
 	}
-	p1 := 1.0
+	p1, pFam := 1.0, 1.0
+	burst := yo > pr.mu+winsorZ*sd
+	fam := 0.0
+	if burst {
+		fam = d.familiarity(r, t, st, pr.mu+off, burstSize(yo, pr.mu))
+	}
 	if !learning {
 		p1 = d.singleP(st, yo, pr.mu, pr.v)
+		pFam = p1
+		if keep := familiarKeep(fam); keep < 1 && p1 < 1 {
+			pFam = math.Exp(keep * math.Log(p1))
+		}
 		pm := 1.0
 		if full && yo >= pr.mu {
 			pm = quickUpper(S, M, rho*V)
 		}
-		pDay := math.Min(perDay(p1, d.bucketsPerDay), d.multiPerDay(pm))
+		pDay := math.Min(perDay(pFam, d.bucketsPerDay), d.multiPerDay(pm))
 		raw := AnomalyScore(pDay)
 		if raw > 0 {
 			r.hist.add(raw, 1)
-			r.cands = append(r.cands, d.record(r, f, t, st, pr, y, off, p1, pm, pDay, raw, S, M, point))
+			r.cands = append(r.cands, d.record(r, f, t, st, pr, y, off, p1, pFam, fam, pm, pDay, raw, S, M, point))
 		} else {
 			r.hist.add(0, 1)
 		}
 	}
+	if burst {
+		w := 1.0
+		if !learning && pFam < LargestSignificantProbability {
+			w = math.Log(LargestSignificantProbability) / math.Log(math.Max(pFam, SmallestProbability))
+			w *= w
+		}
+		d.learnDrivers(r, t, st, pr.mu+off, burstSize(yo, pr.mu), w)
+	}
 	d.learnBucket(st, f.cal, pr, yo, ycMB, S, M, V, full, p1)
 	d.learnShares(r, f, t, st)
+}
+
+// Burst drivers. A host's admin logins, its CI builds and the monthly package
+// update come as bursts of the same executables again and again, and on many
+// hosts of the fleet; a copy spree, a recon sweep or a fork storm is a mix the
+// host never burst with, or a burst far larger than that mix ever made. So
+// each burst (a bucket above mu + 3 sd) teaches which executables drove it
+// (those holding at least a tenth of its excess over their usual shares) and
+// how large it was; a later burst whose excess comes from such drivers, at a
+// size within half a doubling of theirs, keeps only the unfamiliar share of
+// its evidence: -ln p is multiplied by 1 - familiarity. A driver is familiar
+// on its own partition by 1 - e^-n for n decayed bursts it drove (each
+// weighted, as the burst history, by how possible its burst looked, so one
+// extraordinary spree teaches little), and on the fleet by the share k/(n+1)
+// of the other partitions it drove bursts on.
+
+const (
+	driverShare    = 0.1 // of a burst's excess, to count as its driver
+	driverSizeSlop = 0.5 // doublings a burst may exceed its drivers' largest
+)
+
+// familiarity is the share, in [0, 1), of a burst's excess owed to familiar
+// drivers at size m.
+func (d *rateDetector) familiarity(r *Runner, t *table, st *rateState, expected, m float64) float64 {
+	if d.none {
+		return 0
+	}
+	cs := d.executableExcess(r, t, st, expected)
+	others := float64(len(r.parts) - 1)
+	var tot, famTot float64
+	for _, c := range cs {
+		tot += c.excess
+		l := c.id
+		own := 0.0
+		if int(l) < len(st.drive) && st.drive[l] > 0 {
+			own = -math.Expm1(-st.drive[l]/st.shareSc) * sizeGate(m-st.driveSize[l])
+		}
+		fleet := 0.0
+		x := t.cells[l].exe
+		if int(x) < len(d.fleetDrivers) && others > 0 {
+			k := float64(d.fleetDrivers[x])
+			if int(l) < len(st.drove) && st.drove[l] {
+				k-- // this partition's own bursts count above
+			}
+			fleet = math.Max(0, k) / (others + 1) * sizeGate(m-d.fleetSize[x])
+		}
+		famTot += c.excess * (1 - (1-own)*(1-fleet))
+	}
+	if tot <= 0 {
+		return 0
+	}
+	return math.Min(0.95, famTot/tot)
+}
+
+// familiarKeep is the share of a burst's evidence kept at familiarity fam:
+// all of it while less than half the excess is familiar (a recon sweep shares
+// cat, ls and ps with every admin login, but not whoami, last or netstat),
+// falling linearly to 1 - fam as fam nears 1.
+func familiarKeep(fam float64) float64 {
+	const from = 0.4
+	if fam <= from {
+		return 1
+	}
+	return 1 - fam*(fam-from)/(1-from)
+}
+
+// sizeGate is how far a burst x doublings above its drivers' largest still
+// counts as theirs: fully within driverSizeSlop, then falling 4-fold per
+// doubling.
+func sizeGate(x float64) float64 {
+	if x <= driverSizeSlop {
+		return 1
+	}
+	return math.Exp2(-2 * (x - driverSizeSlop))
+}
+
+// learnDrivers teaches the partition, and at the end of the bucket the
+// fleet, the drivers of a burst of size m, with weight w.
+func (d *rateDetector) learnDrivers(r *Runner, t *table, st *rateState, expected, m, w float64) {
+	if d.none {
+		return
+	}
+	cs := d.executableExcess(r, t, st, expected)
+	tot := 0.0
+	for _, c := range cs {
+		tot += c.excess
+	}
+	for n := len(t.cells); len(st.drive) < n; {
+		st.drive = append(st.drive, 0)
+		st.driveSize = append(st.driveSize, 0)
+		st.drove = append(st.drove, false)
+	}
+	for _, c := range cs {
+		if c.excess < driverShare*tot {
+			continue
+		}
+		l := c.id
+		st.drive[l] += w * st.shareSc
+		st.driveSize[l] = math.Max(st.driveSize[l], m)
+		// The fleet learns a partition's drivers from bursts that looked
+		// ordinary enough (weight at least a half): a single extraordinary
+		// burst is not what "many hosts do".
+		if w >= 0.5 {
+			d.pendDrivers = append(d.pendDrivers, pendingDriver{exe: t.cells[l].exe, size: m, new: !st.drove[l]})
+			st.drove[l] = true
+		}
+	}
+}
+
+// foldDrivers adds the bucket's burst drivers to the fleet's.
+func (d *rateDetector) foldDrivers() {
+	for _, p := range d.pendDrivers {
+		for int(p.exe) >= len(d.fleetDrivers) {
+			d.fleetDrivers = append(d.fleetDrivers, 0)
+			d.fleetSize = append(d.fleetSize, 0)
+		}
+		if p.new {
+			d.fleetDrivers[p.exe]++
+		}
+		d.fleetSize[p.exe] = math.Max(d.fleetSize[p.exe], p.size)
+	}
+	d.pendDrivers = d.pendDrivers[:0]
 }
 
 // perDay is the chance that n independent tests give a probability at most
@@ -569,6 +729,9 @@ func (d *rateDetector) learnShares(r *Runner, f *frame, t *table, st *rateState)
 		for i := range st.entShare {
 			st.entShare[i] /= st.shareSc
 		}
+		for i := range st.drive {
+			st.drive[i] /= st.shareSc
+		}
 		st.shareTot /= st.shareSc
 		st.entTot /= st.shareSc
 		st.shareSc = 1
@@ -590,11 +753,11 @@ func (d *rateDetector) learnShares(r *Runner, f *frame, t *table, st *rateState)
 }
 
 func (d *rateDetector) record(r *Runner, f *frame, t *table, st *rateState, pr prediction,
-	y, off, p1, pm, pDay, raw, S, M float64, point int32) candidate {
+	y, off, p1, pFam, fam, pm, pDay, raw, S, M float64, point int32) candidate {
 	lower := countQuantile(pr.mu, pr.v, -bandZ) + off
 	upper := countQuantile(pr.mu, pr.v, bandZ) + off
-	multi := d.multiPerDay(pm) < perDay(p1, d.bucketsPerDay) // which made the record
-	impact := multiBucketImpact(p1, pm)
+	multi := d.multiPerDay(pm) < perDay(pFam, d.bucketsPerDay) // which made the record
+	impact := multiBucketImpact(pFam, pm)
 	rec := Record{
 		PartitionFieldName: r.job.PartitionFieldName(),
 		Actual:             []float64{y},
@@ -605,7 +768,8 @@ func (d *rateDetector) record(r *Runner, f *frame, t *table, st *rateState, pr p
 			LowerConfidenceBound:    lower,
 			TypicalValue:            pr.mu + off,
 			UpperConfidenceBound:    upper,
-			SingleBucketProbability: p1,
+			SingleBucketProbability: pFam,
+			BurstFamiliarity:        fam,
 			MultiBucketProbability:  pm,
 		},
 	}
@@ -761,6 +925,9 @@ func rateWhy(y, typical, lower, upper float64, multi bool, ex Explanation, drive
 			ex.MultiBucketActual, mbWindow, ex.MultiBucketTypical, y, typical)
 	} else {
 		fmt.Fprintf(&b, "%.0f executions vs %.0f expected (95%% band %.0f-%.0f)", y, typical, lower, upper)
+	}
+	if ex.BurstFamiliarity >= 0.1 {
+		fmt.Fprintf(&b, "; %.0f%% of the excess from executables that burst like this before", 100*ex.BurstFamiliarity)
 	}
 	if len(drivers) > 0 {
 		fmt.Fprintf(&b, "; driven by %s", strings.Join(sortedCopy(drivers), ", "))

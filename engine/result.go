@@ -66,6 +66,11 @@ type Explanation struct {
 	// PartitionProbability is the rare model's probability for the value in
 	// its partition, before fleet context adjusted it.
 	PartitionProbability float64 `json:"partition_probability,omitempty"`
+	// BurstFamiliarity is the share, in [0, 1), of a rate burst's excess
+	// owed to executables that drove bursts of that size before, on this
+	// partition or across the fleet; the single-bucket evidence keeps the
+	// rest (see the rate model). SingleBucketProbability is after it.
+	BurstFamiliarity float64 `json:"burst_familiarity,omitempty"`
 }
 
 // FleetContext is how widely the fleet ran a rare record's executable. For
