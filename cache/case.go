@@ -581,15 +581,22 @@ func (s *Store) copyCase(ctx context.Context, dst string, x CaseExport, out *Sav
 		}
 		out.Events += n
 	}
+	n, err := copyEventBlocks(ctx, conn, "casefile", x.Windows, loads)
+	if err != nil {
+		return err
+	}
+	out.Events += n
 	steps := []struct {
 		what, query string
 		args        []any
 	}{
 		{"loads", `INSERT INTO casefile.load SELECT * FROM main.load WHERE id IN
-			(SELECT load_id FROM casefile.minute_count UNION SELECT load_id FROM casefile.event)`, nil},
+			(SELECT load_id FROM casefile.minute_count UNION SELECT load_id FROM casefile.event
+			 UNION SELECT load_id FROM casefile.event_block)`, nil},
 		{"hosts and containers", `INSERT INTO casefile.entity SELECT * FROM main.entity WHERE id IN
 			(SELECT entity_id FROM casefile.minute_count UNION SELECT host_id FROM casefile.minute_count
-			 UNION SELECT entity_id FROM casefile.event UNION SELECT host_id FROM casefile.event)`, nil},
+			 UNION SELECT entity_id FROM casefile.event UNION SELECT host_id FROM casefile.event
+			 UNION SELECT entity_id FROM casefile.event_block)`, nil},
 		{"executables", `INSERT INTO casefile.executable SELECT * FROM main.executable WHERE id IN
 			(SELECT executable_id FROM casefile.minute_count UNION SELECT executable_id FROM casefile.event)`, nil},
 		{"the case", `INSERT INTO casefile.cases SELECT * FROM main.cases WHERE name = ?`, []any{x.Case}},
@@ -611,7 +618,8 @@ func (s *Store) copyCase(ctx context.Context, dst string, x CaseExport, out *Sav
 		return fmt.Errorf("check the copy: %w", err)
 	}
 	var brokenEvents int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pragma_foreign_key_check('event', 'casefile')`).Scan(&brokenEvents); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pragma_foreign_key_check('event', 'casefile'))
+		+ (SELECT count(*) FROM pragma_foreign_key_check('event_block', 'casefile'))`).Scan(&brokenEvents); err != nil {
 		return fmt.Errorf("check the copy: %w", err)
 	}
 	if broken+brokenEvents > 0 {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,7 +128,7 @@ func (s *Store) Counts(ctx context.Context, q CountQuery, fn func(engine.Count) 
 	if _, err := entityFilter(q.Scope, nil, func(any) string { return "?" }); err != nil {
 		return err
 	}
-	return s.streamCounts(ctx, q, span, fn)
+	return s.streamCounts(ctx, q, span, countWindowRows, fn)
 }
 
 // Entity is one host or container in the cache.
@@ -149,53 +151,98 @@ func (s *Store) Entities(ctx context.Context, scope engine.Scope) ([]Entity, err
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT e.id, e.scope, e.name, MIN(c.minute), MAX(c.minute),
-		SUM(CASE WHEN c.kind = %d THEN c.count ELSE 0 END), SUM(c.count)
-		FROM minute_count c JOIN entity e ON e.id = c.entity_id WHERE %s
-		GROUP BY e.id ORDER BY e.scope, e.name`, kindExecution, where), args...)
+	// One pass over the minute rows in primary-key order gives the sums and
+	// the hosts containers ran on (a host's host_id is 0); the first and
+	// last minutes are a seek each.
+	hostIDs := "''"
+	if scope != engine.ScopeHost {
+		hostIDs = "group_concat(DISTINCT c.host_id) FILTER (WHERE c.host_id != 0)"
+	}
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT e.id, e.scope, e.name,
+		(SELECT min(minute) FROM minute_count WHERE entity_id = e.id),
+		(SELECT max(minute) FROM minute_count WHERE entity_id = e.id),
+		t.executions, t.events, coalesce(t.hosts, '')
+		FROM (SELECT c.entity_id AS id, coalesce(SUM(c.count) FILTER (WHERE c.kind = %d), 0) AS executions,
+			SUM(c.count) AS events, %s AS hosts
+			FROM minute_count c WHERE %s GROUP BY c.entity_id) t
+		JOIN entity e ON e.id = t.id ORDER BY e.scope, e.name`, kindExecution, hostIDs, where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list entities: %w", err)
 	}
 	defer rows.Close()
 	var out []Entity
-	index := map[int64]int{}
+	hostsOf := map[int][]int64{} // index in out -> host ids
 	for rows.Next() {
 		var e Entity
 		var id, first, last int64
-		var sc string
-		if err := rows.Scan(&id, &sc, &e.Name, &first, &last, &e.Executions, &e.Events); err != nil {
+		var sc, hosts string
+		if err := rows.Scan(&id, &sc, &e.Name, &first, &last, &e.Executions, &e.Events, &hosts); err != nil {
 			return nil, fmt.Errorf("list entities: %w", err)
 		}
 		e.Scope = engine.Scope(sc)
 		e.First, e.Last = time.Unix(first, 0).UTC(), time.Unix(last+60, 0).UTC()
-		index[id] = len(out)
+		if e.Scope == engine.ScopeContainer && hosts != "" {
+			for _, h := range strings.Split(hosts, ",") {
+				hid, err := strconv.ParseInt(h, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("list container hosts: %w", err)
+				}
+				hostsOf[len(out)] = append(hostsOf[len(out)], hid)
+			}
+		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list entities: %w", err)
 	}
 	rows.Close()
-	if scope == engine.ScopeHost {
+	if len(hostsOf) == 0 {
 		return out, nil
 	}
-	hosts, err := s.db.QueryContext(ctx, `SELECT DISTINCT c.entity_id, h.name FROM minute_count c
-		JOIN entity e ON e.id = c.entity_id JOIN entity h ON h.id = c.host_id
-		WHERE e.scope = 'container' ORDER BY c.entity_id, h.name`)
+	names, err := s.entityNames(ctx, hostsOf)
 	if err != nil {
 		return nil, fmt.Errorf("list container hosts: %w", err)
 	}
-	defer hosts.Close()
-	for hosts.Next() {
+	for i, ids := range hostsOf {
+		var hs []string
+		for _, id := range ids {
+			if name, ok := names[id]; ok {
+				hs = append(hs, name)
+			}
+		}
+		slices.Sort(hs)
+		out[i].Hosts = slices.Compact(hs)
+	}
+	return out, nil
+}
+
+// entityNames reads the names of the entity ids in ids; ids without a row
+// are left out.
+func (s *Store) entityNames(ctx context.Context, ids map[int][]int64) (map[int64]string, error) {
+	var all []int64
+	for _, l := range ids {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	list, err := json.Marshal(slices.Compact(all))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, name FROM entity WHERE id IN (SELECT value FROM json_each(?))", string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := map[int64]string{}
+	for rows.Next() {
 		var id int64
 		var name string
-		if err := hosts.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("list container hosts: %w", err)
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
 		}
-		if i, ok := index[id]; ok {
-			out[i].Hosts = append(out[i].Hosts, name)
-		}
+		names[id] = name
 	}
-	return out, hosts.Err()
+	return names, rows.Err()
 }
 
 // ExecutableCount is how often one executable ran.

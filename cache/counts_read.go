@@ -24,8 +24,8 @@ import (
 // count): a few rows cross from SQLite into Go instead of one per minute, and
 // nothing is sorted in SQL. Go sums the minutes into buckets by integer keys
 // (bucket, entity rank, executable rank) with a radix sort, and hands out
-// counts whose names are shared strings. A reader goroutine fills a window
-// while the caller's goroutine sums and hands out the one before, so SQLite
+// counts whose names are shared strings. A reader goroutine reads and sums
+// a window while the caller's goroutine hands out the one before, so SQLite
 // and the caller's work overlap. Memory follows the window, not the range:
 // each window is sized from the row density of the one before it to hold
 // about countWindowRows minute rows.
@@ -60,22 +60,28 @@ type countEntity struct {
 	name  string
 }
 
-// countChunk is whole buckets of counts, read and ready to be summed.
+// countChunk is whole buckets of counts, summed and in order.
 type countChunk struct {
-	entries []countEntry
-	cs      int64 // the first bucket's start
+	sums    []countEntry // keys hold executable ranks
+	cs      int64        // the first bucket's start
 	span    int64
 	ents    []countEntity
-	rank    []uint32 // local index -> rank; noRank when dropped
 	paths   []string // rank -> path
-	width   uint     // significant bits of a key
 	exeBits uint
 	entBits uint
 }
 
+// denseExecutables bounds the executable ids looked up in a table (4 bytes
+// an id); larger ones go through a map.
+const denseExecutables = 1 << 22
+
 // noRank marks an executable without a row: its counts are dropped, as the
 // join of a query drops them.
 const noRank = math.MaxUint32
+
+// countBuffers is how many entry buffers a read uses: the reader's two
+// (entries and sort scratch), one chunk queued and one being handed out.
+const countBuffers = 4
 
 // countPipe carries chunks from the reader to the caller's goroutine and
 // their buffers back.
@@ -84,9 +90,10 @@ type countPipe struct {
 	free   chan []countEntry
 }
 
-// streamCounts reads on its own goroutine and connection and sums and hands
-// out the counts on the caller's.
-func (s *Store) streamCounts(ctx context.Context, q CountQuery, span int64, fn func(engine.Count) error) error {
+// streamCounts reads and sums on its own goroutine and connection and hands
+// out the counts on the caller's; windowRows is the number of minute rows a
+// window aims at.
+func (s *Store) streamCounts(ctx context.Context, q CountQuery, span int64, windowRows int, fn func(engine.Count) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("query counts: %w", err)
@@ -95,27 +102,23 @@ func (s *Store) streamCounts(ctx context.Context, q CountQuery, span int64, fn f
 	defer conn.Close()
 	readCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	pipe := &countPipe{chunks: make(chan *countChunk, 1), free: make(chan []countEntry, 4)}
+	pipe := &countPipe{chunks: make(chan *countChunk, 1), free: make(chan []countEntry, countBuffers)}
 	var readErr error
 	go func() {
 		defer close(pipe.chunks)
 		readErr = conn.Raw(func(dc any) error {
-			return readBucketCounts(readCtx, dc, q, span, pipe)
+			return readBucketCounts(readCtx, dc, q, span, windowRows, pipe)
 		})
 	}()
 	var emitErr error
-	var sum countSorter
 	for ch := range pipe.chunks {
 		if emitErr == nil {
-			if emitErr = ctx.Err(); emitErr == nil {
-				emitErr = sum.emit(ch, fn)
-			}
-			if emitErr != nil {
+			if emitErr = emitChunk(ctx, ch, fn); emitErr != nil {
 				stop()
 			}
 		}
 		select {
-		case pipe.free <- ch.entries[:0]:
+		case pipe.free <- ch.sums[:0]:
 		default:
 		}
 	}
@@ -134,22 +137,24 @@ type callbackError struct{ err error }
 
 func (e callbackError) Error() string { return e.err.Error() }
 
-// countSorter sums chunks; it keeps its scratch buffers between them.
-type countSorter struct {
-	tmp  []countEntry
-	hist [][radixSize]uint32
-}
+// cancelCheck is how many counts are handed out between looks at the
+// context: a cancelled read stops within as many.
+const cancelCheck = 256
 
-// emit sums a chunk and hands its counts to fn in order.
-func (s *countSorter) emit(ch *countChunk, fn func(engine.Count) error) error {
-	sums, err := s.sum(ch.entries, ch.rank, ch.exeBits, ch.width)
-	if err != nil {
-		return err
-	}
+// emitChunk hands a chunk's counts to fn in order.
+func emitChunk(ctx context.Context, ch *countChunk, fn func(engine.Count) error) error {
 	exeMask := uint64(1)<<ch.exeBits - 1
 	entMask := uint64(1)<<ch.entBits - 1
 	biShift := ch.entBits + ch.exeBits
-	for _, e := range sums {
+	done := ctx.Done()
+	for i, e := range ch.sums {
+		if i%cancelCheck == 0 {
+			select {
+			case <-done:
+				return ctx.Err()
+			default:
+			}
+		}
 		ent := &ch.ents[(e.key>>ch.exeBits)&entMask]
 		c := engine.Count{
 			Scope:      ent.scope,
@@ -162,11 +167,13 @@ func (s *countSorter) emit(ch *countChunk, fn func(engine.Count) error) error {
 			return callbackError{err}
 		}
 	}
-	// The sums may sit in either buffer: keep the other one as scratch.
-	if len(sums) > 0 && len(ch.entries) > 0 && &sums[0] != &ch.entries[0] {
-		s.tmp, ch.entries = ch.entries, sums
-	}
 	return nil
+}
+
+// countSorter sums entries; it keeps its scratch buffers between chunks.
+type countSorter struct {
+	tmp  []countEntry
+	hist [][radixSize]uint32
 }
 
 // sum turns the executables of entries into ranks (dropping those without
@@ -220,23 +227,26 @@ type countReader struct {
 	q    CountQuery
 	span int64
 	pipe *countPipe
+	// windowRows is the number of minute rows a window aims at.
+	windowRows int
 
 	ents    []countEntity
 	entIDs  []int64
 	entRank map[int64]uint64 // entity id -> rank, shifted into place
 	entBits uint
 
-	exeMax   int64
-	exeBits  uint
-	exeLocal []int32 // executable id -> local index + 1; 0 when not met yet
-	exeIDs   []int64 // local index -> id
-	paths    []string
-	missing  []bool
-	pending  []int32  // local indexes whose path is not read yet
-	rank     []uint32 // local index -> rank; rebuilt, never changed, once handed out
-	byRank   []int32  // rank -> local index
-	byPath   []string // rank -> path
-	ranked   bool
+	exeMax    int64
+	exeBits   uint
+	exeLocal  []int32          // executable id -> local index + 1; 0 when not met yet
+	exeSparse map[uint64]int32 // the same for ids from denseExecutables on
+	exeIDs    []int64          // local index -> id
+	paths     []string
+	missing   []bool
+	pending   []int32  // local indexes whose path is not read yet
+	rank      []uint32 // local index -> rank; rebuilt, never changed, once handed out
+	byRank    []int32  // rank -> local index
+	byPath    []string // rank -> path
+	ranked    bool
 
 	window driver.Stmt
 	args   numbered
@@ -245,17 +255,19 @@ type countReader struct {
 	cs, end int64
 	biBits  uint
 	buf     []countEntry
-	fold    countSorter // for buckets longer than a window
+	sorter  countSorter
+	buffers int // entry buffers made for chunks after the first
+	rows    int // entries of the last chunk summed, before summing
 }
 
 // readBucketCounts reads a Counts query on a connection of the driver and
 // sends its chunks down the pipe; span is the bucket span in seconds.
-func readBucketCounts(ctx context.Context, dc any, q CountQuery, span int64, pipe *countPipe) (err error) {
+func readBucketCounts(ctx context.Context, dc any, q CountQuery, span int64, windowRows int, pipe *countPipe) (err error) {
 	conn, ok := dc.(rawConn)
 	if !ok {
 		return fmt.Errorf("query counts: the SQLite driver's connection (%T) cannot run queries", dc)
 	}
-	r := &countReader{ctx: ctx, conn: conn, q: q, span: span, pipe: pipe}
+	r := &countReader{ctx: ctx, conn: conn, q: q, span: span, windowRows: max(windowRows, 1), pipe: pipe}
 	// One read transaction holds every window to the same snapshot.
 	if _, err := conn.ExecContext(ctx, "BEGIN", nil); err != nil {
 		return fmt.Errorf("query counts: %w", err)
@@ -300,10 +312,13 @@ func (r *countReader) read() error {
 	// packed key holds bucket index and executable in 63.
 	maxBits := min(maxChunkBucketBits, 62-int(r.exeBits), 64-int(r.entBits)-int(r.exeBits))
 	if maxBits < 0 {
-		return fmt.Errorf("too many hosts, containers and executables (%d and %d bits) to sort", r.entBits, r.exeBits)
+		// Ids this large are not made by this package: the file was
+		// written elsewhere.
+		return fmt.Errorf("executable ids reach %d and %d hosts or containers are asked: more than a count key holds", r.exeMax, len(r.ents))
 	}
 	kCap := int64(1) << maxBits
 	w := int64(firstWindow)
+	density := 0.0 // rows a second in the last window
 	open := false
 	for pos := lo; pos < hi; {
 		if err := r.ctx.Err(); err != nil {
@@ -317,11 +332,17 @@ func (r *countReader) read() error {
 			open = true
 		}
 		end := min(pos+w, r.end, hi)
+		// Room for the rows the last window's density predicts, so the
+		// buffer does not grow by doubling.
+		if density > 0 {
+			r.buf = slices.Grow(r.buf, int(min(density*float64(end-pos)*1.125, 4*float64(r.windowRows))))
+		}
 		rows, err := r.readWindow(pos, end)
 		if err != nil {
 			return err
 		}
-		w = nextWindow(w, end-pos, rows)
+		density = float64(rows) / float64(end-pos)
+		w = nextWindow(w, end-pos, rows, r.windowRows)
 		pos = end
 		switch {
 		case pos >= r.end || pos >= hi:
@@ -329,7 +350,7 @@ func (r *countReader) read() error {
 				return err
 			}
 			open = false
-		case len(r.buf) >= countWindowRows:
+		case len(r.buf) >= r.windowRows:
 			// A bucket longer than a window: fold what it holds so far.
 			if err := r.foldChunk(); err != nil {
 				return err
@@ -340,10 +361,10 @@ func (r *countReader) read() error {
 }
 
 // nextWindow sizes the next window from the rows the last one held.
-func nextWindow(w, length int64, rows int) int64 {
+func nextWindow(w, length int64, rows, target int) int64 {
 	next := w * windowGrowth
 	if rows > 0 {
-		if est := float64(length) * countWindowRows / float64(rows); est < float64(next) {
+		if est := float64(length) * float64(target) / float64(rows); est < float64(next) {
 			next = int64(est)
 		}
 	}
@@ -390,6 +411,29 @@ func (n *numbered) param(v any) string {
 	return "?" + strconv.Itoa(len(*n))
 }
 
+// oneBlock makes the strings substrings of one: every count handed out then
+// points into a few blocks, which keeps the garbage collector's work small
+// when a caller keeps millions of counts.
+func oneBlock(strs []string) []string {
+	n := 0
+	for _, s := range strs {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range strs {
+		b.WriteString(s)
+	}
+	block := b.String()
+	out := make([]string, len(strs))
+	at := 0
+	for i, s := range strs {
+		out[i] = block[at : at+len(s)]
+		at += len(s)
+	}
+	return out
+}
+
 func textOf(v any) (string, bool) {
 	switch t := v.(type) {
 	case string:
@@ -434,6 +478,14 @@ func (r *countReader) loadEntities() (bool, error) {
 	if len(r.ents) == 0 {
 		return false, nil
 	}
+	names := make([]string, 0, 2*len(r.ents))
+	for _, e := range r.ents {
+		names = append(names, string(e.scope), e.name)
+	}
+	names = oneBlock(names)
+	for i := range r.ents {
+		r.ents[i] = countEntity{scope: engine.Scope(names[2*i]), name: names[2*i+1]}
+	}
 	r.entBits = uint(bits.Len64(uint64(len(r.ents) - 1)))
 	return true, nil
 }
@@ -456,49 +508,41 @@ func (r *countReader) loadExecutableRange() (bool, error) {
 	return true, nil
 }
 
-// bounds is the range of minutes to read: the query's, or where it is open
-// the asked entities' first or last minute; false when empty.
+// bounds is the range of minutes to read: the query's, narrowed to the
+// asked entities' first and last minute (so that a wide or open range costs
+// no empty windows); false when empty.
 func (r *countReader) bounds() (lo, hi int64, ok bool, err error) {
+	// The primary key gives each entity's first and last minute in a seek
+	// each.
+	var args numbered
+	where, err := entityWhere(r.q, &args)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	var first, last int64
+	var found bool
+	err = r.query(`SELECT min(m0), max(m1) FROM (SELECT
+		(SELECT min(minute) FROM minute_count WHERE entity_id = e.id) AS m0,
+		(SELECT max(minute) FROM minute_count WHERE entity_id = e.id) AS m1
+		FROM entity e`+where+`)`, args, func(row []driver.Value) error {
+		a, ok1 := row[0].(int64)
+		b, ok2 := row[1].(int64)
+		first, last, found = a, b, ok1 && ok2
+		return nil
+	})
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("read the time range: %w", err)
+	}
+	// A minute is a multiple of 60, which the last int64 is not.
+	if !found || last == math.MaxInt64 {
+		return 0, 0, false, nil
+	}
+	lo, hi = first, last+1
 	if !r.q.From.IsZero() {
-		lo = minuteOf(r.q.From)
+		lo = max(lo, minuteOf(r.q.From))
 	}
 	if !r.q.To.IsZero() {
-		hi = endSecond(r.q.To)
-	}
-	if r.q.From.IsZero() || r.q.To.IsZero() {
-		// The primary key gives each entity's first and last minute in a
-		// seek each.
-		var args numbered
-		where, err := entityWhere(r.q, &args)
-		if err != nil {
-			return 0, 0, false, err
-		}
-		var first, last int64
-		var found bool
-		err = r.query(`SELECT min(m0), max(m1) FROM (SELECT
-			(SELECT min(minute) FROM minute_count WHERE entity_id = e.id) AS m0,
-			(SELECT max(minute) FROM minute_count WHERE entity_id = e.id) AS m1
-			FROM entity e`+where+`)`, args, func(row []driver.Value) error {
-			a, ok1 := row[0].(int64)
-			b, ok2 := row[1].(int64)
-			first, last, found = a, b, ok1 && ok2
-			return nil
-		})
-		if err != nil {
-			return 0, 0, false, fmt.Errorf("read the time range: %w", err)
-		}
-		if !found {
-			return 0, 0, false, nil
-		}
-		if r.q.From.IsZero() {
-			lo = first
-		}
-		if r.q.To.IsZero() {
-			if last == math.MaxInt64 {
-				return 0, 0, false, errors.New("a minute at the end of time")
-			}
-			hi = last + 1
-		}
+		hi = min(hi, endSecond(r.q.To))
 	}
 	return lo, hi, lo < hi, nil
 }
@@ -623,17 +667,12 @@ func (r *countReader) addMinutes(er uint64, keys, counts string) error {
 		if bi >= buckets {
 			return fmt.Errorf("bucket index %d outside the chunk's %d", bi, buckets)
 		}
-		if x >= uint64(len(r.exeLocal)) {
-			r.exeLocal = slices.Grow(r.exeLocal, int(x)+1-len(r.exeLocal))[:int(x)+1]
+		l := int32(-1)
+		if x < uint64(len(r.exeLocal)) {
+			l = r.exeLocal[x] - 1
 		}
-		l := r.exeLocal[x] - 1
 		if l < 0 {
-			l = int32(len(r.exeIDs))
-			r.exeLocal[x] = l + 1
-			r.exeIDs = append(r.exeIDs, int64(x))
-			r.paths = append(r.paths, "")
-			r.missing = append(r.missing, true)
-			r.pending = append(r.pending, l)
+			l = r.localOf(x)
 		}
 		r.buf = append(r.buf, countEntry{key: bi<<biShift | er | uint64(l), count: n})
 	}
@@ -641,6 +680,49 @@ func (r *countReader) addMinutes(er uint64, keys, counts string) error {
 		return errors.New("more counts than keys")
 	}
 	return nil
+}
+
+// localOf is the local index of an executable id, made when it is met
+// first. Ids index a table up to denseExecutables; beyond, a map (ids are
+// dense from 1 in a cache this package wrote, but a file may come from
+// elsewhere).
+func (r *countReader) localOf(x uint64) int32 {
+	if l, ok := r.exeSparse[x]; ok {
+		return l
+	}
+	if x < uint64(len(r.exeLocal)) && r.exeLocal[x] > 0 {
+		return r.exeLocal[x] - 1
+	}
+	l := int32(len(r.exeIDs))
+	switch {
+	case x < denseExecutables:
+		if x >= uint64(len(r.exeLocal)) {
+			r.exeLocal = slices.Grow(r.exeLocal, int(x)+1-len(r.exeLocal))[:int(x)+1]
+		}
+		r.exeLocal[x] = l + 1
+	default:
+		if r.exeSparse == nil {
+			r.exeSparse = map[uint64]int32{}
+		}
+		r.exeSparse[x] = l
+	}
+	r.exeIDs = append(r.exeIDs, int64(x))
+	r.paths = append(r.paths, "")
+	r.missing = append(r.missing, true)
+	r.pending = append(r.pending, l)
+	return l
+}
+
+// local is the local index of an executable id already met.
+func (r *countReader) local(id int64) (int32, bool) {
+	if id < 0 {
+		return 0, false
+	}
+	if id < int64(len(r.exeLocal)) && r.exeLocal[id] > 0 {
+		return r.exeLocal[id] - 1, true
+	}
+	l, ok := r.exeSparse[uint64(id)]
+	return l, ok
 }
 
 // nextInt parses the decimal integer at s[i:] up to the next comma; next is
@@ -690,10 +772,10 @@ func (r *countReader) resolveExecutables() error {
 		[]driver.NamedValue{{Ordinal: 1, Value: string(list)}}, func(row []driver.Value) error {
 			id, ok1 := row[0].(int64)
 			path, ok2 := textOf(row[1])
-			if !ok1 || !ok2 || id < 0 || id >= int64(len(r.exeLocal)) || r.exeLocal[id] == 0 {
+			l, known := r.local(id)
+			if !ok1 || !ok2 || !known {
 				return fmt.Errorf("unexpected executable row %v %T", row[0], row[1])
 			}
-			l := r.exeLocal[id] - 1
 			r.paths[l], r.missing[l] = path, false
 			return nil
 		})
@@ -727,40 +809,59 @@ func (r *countReader) rankExecutables() {
 		rank[l] = uint32(i)
 		byPath[i] = r.paths[l]
 	}
+	byPath = oneBlock(byPath)
 	r.rank, r.byRank, r.byPath, r.ranked = rank, byRank, byPath, true
 }
 
-// chunk describes the chunk being read, with its entries.
-func (r *countReader) chunk() *countChunk {
+// sumChunk sums the chunk read so far in place: afterwards r.buf holds the
+// sums, their keys holding executable ranks.
+func (r *countReader) sumChunk() error {
+	r.rows = len(r.buf)
 	r.rankExecutables()
-	return &countChunk{
-		entries: r.buf,
-		cs:      r.cs,
-		span:    r.span,
-		ents:    r.ents,
-		rank:    r.rank,
-		paths:   r.byPath,
-		width:   r.biBits + r.entBits + r.exeBits,
-		exeBits: r.exeBits,
-		entBits: r.entBits,
+	sums, err := r.sorter.sum(r.buf, r.rank, r.exeBits, r.biBits+r.entBits+r.exeBits)
+	if err != nil {
+		return err
 	}
+	if len(sums) > 0 && &sums[0] != &r.buf[0] {
+		// The sums sit in the scratch buffer: the entries' array is the
+		// scratch now.
+		r.sorter.tmp = r.buf
+	}
+	r.buf = sums
+	return nil
 }
 
-// send hands the finished chunk to the caller's goroutine and takes a free
-// buffer for the next one.
+// send sums the finished chunk, hands it to the caller's goroutine and takes
+// a free buffer for the next one.
 func (r *countReader) send() error {
+	if err := r.sumChunk(); err != nil {
+		return err
+	}
 	if len(r.buf) == 0 {
 		return nil
 	}
+	ch := &countChunk{sums: r.buf, cs: r.cs, span: r.span, ents: r.ents, paths: r.byPath, exeBits: r.exeBits, entBits: r.entBits}
 	select {
-	case r.pipe.chunks <- r.chunk():
+	case r.pipe.chunks <- ch:
 	case <-r.ctx.Done():
 		return r.ctx.Err()
 	}
+	// A buffer comes back once its chunk is handed out; until countBuffers
+	// exist (the first two are the entries' and the sort's), a new one is
+	// made for as many entries as the last chunk had.
+	if r.buffers < countBuffers-2 {
+		select {
+		case r.buf = <-r.pipe.free:
+		default:
+			r.buf = make([]countEntry, 0, r.rows+r.rows/8)
+			r.buffers++
+		}
+		return nil
+	}
 	select {
 	case r.buf = <-r.pipe.free:
-	default:
-		r.buf = nil
+	case <-r.ctx.Done():
+		return r.ctx.Err()
 	}
 	return nil
 }
@@ -768,66 +869,64 @@ func (r *countReader) send() error {
 // foldChunk sums what the chunk holds so far and turns the ranks back into
 // local indexes, so that the minutes read next join them.
 func (r *countReader) foldChunk() error {
-	ch := r.chunk()
-	sums, err := r.fold.sum(ch.entries, ch.rank, ch.exeBits, ch.width)
-	if err != nil {
+	if err := r.sumChunk(); err != nil {
 		return err
 	}
 	exeMask := uint64(1)<<r.exeBits - 1
-	for i := range sums {
-		e := &sums[i]
+	for i := range r.buf {
+		e := &r.buf[i]
 		e.key = e.key&^exeMask | uint64(r.byRank[e.key&exeMask])
-	}
-	if len(sums) > 0 && &sums[0] != &r.buf[0] {
-		r.fold.tmp, r.buf = r.buf, sums
-	} else {
-		r.buf = sums
 	}
 	return nil
 }
 
+// radixMaxBits is the widest digit of the radix sort: its counters fit in
+// the first-level cache.
 const (
-	radixBits = 11
-	radixSize = 1 << radixBits
+	radixMaxBits = 12
+	radixSize    = 1 << radixMaxBits
 )
 
 // radixSort sorts a by the low width bits of the key, least significant digit
 // first, with tmp (as long as a) as scratch; it returns the buffer that holds
-// the result. Digits that every key shares are skipped.
+// the result. The digits are as wide as needed for the fewest passes, and
+// digits that every key shares are skipped.
 func radixSort(a, tmp []countEntry, width uint, hist *[][radixSize]uint32) []countEntry {
-	passes := int((width + radixBits - 1) / radixBits)
+	passes := (width + radixMaxBits - 1) / radixMaxBits
 	if passes == 0 || len(a) < 2 {
 		return a
 	}
-	if len(*hist) < passes {
+	digit := (width + passes - 1) / passes
+	mask := uint64(1)<<digit - 1
+	if uint(len(*hist)) < passes {
 		*hist = make([][radixSize]uint32, passes)
 	}
 	h := (*hist)[:passes]
 	for p := range h {
-		clear(h[p][:])
+		clear(h[p][:mask+1])
 	}
 	for _, e := range a {
 		k := e.key
 		for p := range h {
-			h[p][k&(radixSize-1)]++
-			k >>= radixBits
+			h[p][k&mask]++
+			k >>= digit
 		}
 	}
 	src, dst := a, tmp
 	n := uint32(len(a))
 	for p := range h {
-		shift := uint(p) * radixBits
-		if h[p][(src[0].key>>shift)&(radixSize-1)] == n {
+		shift := uint(p) * digit
+		if h[p][(src[0].key>>shift)&mask] == n {
 			continue
 		}
 		var sum uint32
-		for d := range h[p] {
+		for d := range h[p][:mask+1] {
 			c := h[p][d]
 			h[p][d] = sum
 			sum += c
 		}
 		for _, e := range src {
-			d := (e.key >> shift) & (radixSize - 1)
+			d := (e.key >> shift) & mask
 			dst[h[p][d]] = e
 			h[p][d]++
 		}

@@ -419,6 +419,9 @@ func (s *Store) ingestInput(ctx context.Context, in sources.Input, opts IngestOp
 		return ir, err
 	}
 	defer w.close()
+	if err := w.storeBlocks(ctx); err != nil {
+		return ir, err
+	}
 
 	byPath := make(map[string]int, len(in.Files))
 	for i, f := range in.Files {

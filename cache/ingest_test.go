@@ -120,7 +120,7 @@ func TestIngestSameInputTwiceAddsNothingAndIsNotRead(t *testing.T) {
 	if got, want := totalCount(t, s, sources.Executions), countOf(docs, sources.Executions); got != want {
 		t.Errorf("total %d, want %d", got, want)
 	}
-	if n := queryInt(t, s, "SELECT count(*) FROM event"); n != countOf(docs, sources.Executions) {
+	if n := queryInt(t, s, storedEventsSQL); n != countOf(docs, sources.Executions) {
 		t.Errorf("%d events stored, want %d", n, countOf(docs, sources.Executions))
 	}
 }
@@ -194,7 +194,7 @@ func TestIngestReplacesGrownFile(t *testing.T) {
 			if n := queryInt(t, s, "SELECT count(*) FROM load"); n != 1 {
 				t.Errorf("%d loads, want 1", n)
 			}
-			if n := queryInt(t, s, "SELECT count(*) FROM event"); n != countOf(all, sources.Executions) {
+			if n := queryInt(t, s, storedEventsSQL); n != countOf(all, sources.Executions) {
 				t.Errorf("%d events, want %d", n, countOf(all, sources.Executions))
 			}
 			// And a third run over the same file reads nothing.
@@ -246,7 +246,7 @@ func TestIngestSelectionUpgrade(t *testing.T) {
 	if got, want := totalCount(t, s, sources.Executions), countOf(docs, sources.Executions); got != want {
 		t.Errorf("executions total %d, want %d", got, want)
 	}
-	if n := queryInt(t, s, "SELECT count(*) FROM event"); n != countOf(docs, sources.Executions) {
+	if n := queryInt(t, s, storedEventsSQL); n != countOf(docs, sources.Executions) {
 		t.Errorf("%d events stored, want only the %d executions", n, countOf(docs, sources.Executions))
 	}
 	// All syscalls serve a later executions request, and a repeat.

@@ -114,8 +114,9 @@ func migrateOne(ctx context.Context, db *sql.DB, path string, steps []migration)
 // load is one unit of attribution: a file read, or one span written by a
 // range-queried source; every count and event row names its load, so a file
 // that grew, or a span fetched again, replaces exactly its own contribution.
-// minute_count is the fine grain every bucket span is summed from. event keeps
-// each execution for drill-down. span records which time ranges of which
+// minute_count is the fine grain every bucket span is summed from. event (a
+// row each, for range-queried sources) and event_block (blocks, for files)
+// keep each execution for drill-down. span records which time ranges of which
 // range-queried source are loaded.
 const schemaV1 = `
 CREATE TABLE entity (
@@ -172,6 +173,8 @@ CREATE TABLE minute_count (
 ) WITHOUT ROWID;
 CREATE INDEX minute_count_by_load ON minute_count (load_id);
 
+-- Executions of range-queried sources, a row each: their spans are replaced
+-- piecewise, by time.
 CREATE TABLE event (
 	id            INTEGER PRIMARY KEY,
 	load_id       INTEGER NOT NULL REFERENCES load (id) ON DELETE CASCADE,
@@ -188,6 +191,22 @@ CREATE TABLE event (
 -- indexes on them cost a third of the ingest speed.
 CREATE INDEX event_by_time ON event (entity_id, time);
 CREATE INDEX event_by_load ON event (load_id);
+
+-- Executions of files, in blocks of up to 512 events of one entity less than
+-- an hour apart (see eventblock.go): a file's events go only with its load,
+-- and a row per event cost more than parsing the log.
+CREATE TABLE event_block (
+	id        INTEGER PRIMARY KEY,
+	load_id   INTEGER NOT NULL REFERENCES load (id) ON DELETE CASCADE,
+	entity_id INTEGER NOT NULL,
+	time      INTEGER NOT NULL, -- Unix nanoseconds of the earliest event
+	last_time INTEGER NOT NULL, -- and of the latest, less than an hour later
+	events    INTEGER NOT NULL,
+	data      BLOB NOT NULL
+);
+CREATE INDEX event_block_by_time ON event_block (entity_id, time);
+CREATE INDEX event_block_by_start ON event_block (time);
+CREATE INDEX event_block_by_load ON event_block (load_id);
 
 CREATE TABLE span (
 	source     TEXT NOT NULL,

@@ -20,7 +20,7 @@ const (
 
 	// flushCounts bounds the in-memory count map: past it, counts go to SQLite,
 	// so memory does not grow with input size.
-	flushCounts = 1 << 16
+	flushCounts = 1 << 15
 	// countRows and eventRows are how many rows one INSERT carries, which
 	// spreads the per-statement cost of database/sql and cgo.
 	countRows = 64
@@ -59,14 +59,14 @@ func (l *loadState) saw(ns int64, execution bool) {
 }
 
 // writer writes counts and events inside one transaction: counts summed in
-// memory and flushed in sorted batches, events in multi-row inserts.
+// memory and flushed in sorted, packed batches; the executions of files in
+// blocks, those of range-queried sources in multi-row inserts.
 type writer struct {
 	tx    *sql.Tx
 	names *names
 
 	counts        map[countKey]int64
-	upsertCounts  *sql.Stmt // countRows rows
-	upsertCount   *sql.Stmt // one row
+	countStmts    map[countStatement]*sql.Stmt
 	insertEvents  *sql.Stmt // eventRows rows
 	insertEvent   *sql.Stmt // one row
 	pendingEvents []any
@@ -82,6 +82,30 @@ type writer struct {
 	lastExe      string
 	lastExeID    int64
 	haveLast     bool
+
+	// File loads keep their executions in blocks (eventblock.go) instead of
+	// a row each; range-queried sources, whose spans are replaced piecewise,
+	// keep rows.
+	blocks      bool
+	maxOpen     int // bytes of open blocks past which all are stored
+	open        map[blockKey]*blockBuilder
+	lastBlock   *blockBuilder
+	spare       []*blockBuilder
+	openBytes   int
+	insertBlock *sql.Stmt
+	blockData   []byte
+
+	sorted    []pendingCount // reused by flushCounts
+	countArgs []any
+}
+
+// blockKey names the open block of one entity of one load.
+type blockKey struct{ load, entity int64 }
+
+// pendingCount is one summed count, for writing in key order.
+type pendingCount struct {
+	k countKey
+	n int64
 }
 
 const eventColumns = "load_id, entity_id, time, host_id, executable_id, pid, ppid, args, detail"
@@ -93,7 +117,7 @@ func newWriter(ctx context.Context, s *Store, tx *sql.Tx) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{tx: tx, names: n, counts: make(map[countKey]int64, 1024)}
+	w := &writer{tx: tx, names: n, counts: make(map[countKey]int64, 1024), countStmts: map[countStatement]*sql.Stmt{}}
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil
@@ -102,8 +126,6 @@ func newWriter(ctx context.Context, s *Store, tx *sql.Tx) (*writer, error) {
 		st, err = tx.PrepareContext(ctx, q)
 		return st
 	}
-	w.upsertCounts = prep(upsertCountsSQL(countRows))
-	w.upsertCount = prep(upsertCountsSQL(1))
 	w.insertEvents = prep(insertEventsSQL(eventRows))
 	w.insertEvent = prep(insertEventsSQL(1))
 	if err != nil {
@@ -114,17 +136,66 @@ func newWriter(ctx context.Context, s *Store, tx *sql.Tx) (*writer, error) {
 	return w, nil
 }
 
-func upsertCountsSQL(rows int) string {
+// countStatement is one of the prepared count upserts: rows rows a
+// statement, bound packed or plain.
+type countStatement struct {
+	rows   int
+	packed bool
+}
+
+const upsertCountsHead = "INSERT INTO minute_count (entity_id, minute, executable_id, kind, host_id, load_id, count) VALUES "
+const upsertCountsTail = " ON CONFLICT (entity_id, minute, executable_id, kind, host_id, load_id) DO UPDATE SET count = count + excluded.count"
+
+// upsertCountsSQL adds rows counts. Plain, each row binds its seven values.
+// Packed, the rows share the load (?1) and a base minute (?2), and each row
+// binds two integers that SQLite takes apart (see packCount): binding a value
+// through cgo costs about as much as storing it, so this halves the cost of
+// a count row.
+func upsertCountsSQL(rows int, packed bool) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO minute_count (entity_id, minute, executable_id, kind, host_id, load_id, count) VALUES ")
+	b.WriteString(upsertCountsHead)
 	for i := range rows {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		b.WriteString("(?,?,?,?,?,?,?)")
+		if !packed {
+			b.WriteString("(?,?,?,?,?,?,?)")
+			continue
+		}
+		hi, lo := 3+2*i, 4+2*i
+		fmt.Fprintf(&b, "(?%d>>32, ?2+(?%d>>40)*60, ?%d&2147483647, (?%d>>31)&1, (?%d>>20)&1048575, ?1, ?%d&1048575)",
+			hi, lo, hi, hi, lo, lo)
 	}
-	b.WriteString(" ON CONFLICT (entity_id, minute, executable_id, kind, host_id, load_id) DO UPDATE SET count = count + excluded.count")
+	b.WriteString(upsertCountsTail)
 	return b.String()
+}
+
+// packCount packs a count row for a packed upsert whose base minute is base,
+// or says it does not fit: ids past 2^31 (entities, executables) or 2^20
+// (hosts), minutes more than 2^23 (16 years) past base, counts of 2^20 or
+// more.
+func packCount(k *countKey, n, base int64) (hi, lo int64, ok bool) {
+	m := k.minute - base
+	if k.entity < 0 || k.entity >= 1<<31 || k.exe < 0 || k.exe >= 1<<31 || k.host < 0 || k.host >= 1<<20 ||
+		n <= 0 || n >= 1<<20 || m < 0 || m%60 != 0 || m/60 >= 1<<23 || k.kind&^1 != 0 {
+		return 0, 0, false
+	}
+	return k.entity<<32 | int64(k.kind)<<31 | k.exe, (m/60)<<40 | k.host<<20 | n, true
+}
+
+// countStatement returns the upsert for rows rows, preparing it the first
+// time.
+func (w *writer) countStatement(ctx context.Context, rows int, packed bool) (*sql.Stmt, error) {
+	key := countStatement{rows, packed}
+	if st := w.countStmts[key]; st != nil {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(ctx, upsertCountsSQL(rows, packed))
+	if err != nil {
+		return nil, fmt.Errorf("prepare count statement: %w", err)
+	}
+	w.countStmts[key] = st
+	return st, nil
 }
 
 func insertEventsSQL(rows int) string {
@@ -140,8 +211,27 @@ func insertEventsSQL(rows int) string {
 	return b.String()
 }
 
+// storeBlocks makes the writer keep executions in blocks.
+func (w *writer) storeBlocks(ctx context.Context) error {
+	st, err := w.tx.PrepareContext(ctx, `INSERT INTO event_block (load_id, entity_id, time, last_time, events, data)
+		VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare insert statements: %w", err)
+	}
+	w.blocks, w.insertBlock, w.open, w.maxOpen = true, st, map[blockKey]*blockBuilder{}, openBlockBytes
+	return nil
+}
+
 // close releases the statements; the transaction's end closes them too.
-func (w *writer) close() { w.names.close() }
+func (w *writer) close() {
+	w.names.close()
+	if w.insertBlock != nil {
+		w.insertBlock.Close()
+	}
+	for _, st := range w.countStmts {
+		st.Close()
+	}
+}
 
 // ids interns the names an event counts under.
 func (w *writer) ids(ctx context.Context, scope sources.Scope, entity, host, exe string) (entityID, hostID, exeID int64, err error) {
@@ -170,61 +260,59 @@ func (w *writer) ids(ctx context.Context, scope sources.Scope, entity, host, exe
 	return w.lastEntityID, w.lastHostID, w.lastExeID, nil
 }
 
-// record is what the cache keeps of one event, taken from the reader's
-// event (which the reader reuses) so that it can be stored on another
-// goroutine while the reader goes on.
+// record is one event handed from the reader to the writer: a copy of the
+// reader's event (which the reader reuses), whose arguments live in the
+// batch, so that it can be stored on another goroutine while the reader goes
+// on. Encoding is left to the writer, which keeps the reader's goroutine free
+// for parsing.
 type record struct {
-	load              int64
-	scope             sources.Scope
-	entity, host, exe string
-	minute, ns        int64
-	pid, ppid         int64
-	execution         bool
-	args              string // JSON; executions only
-	detail            []byte // packed fields; executions only, in the batch's arena
+	ev        sources.Event
+	load      int64
+	ordinal   int64 // the event's position in its load, from 1
+	minute    int64
+	ns        int64
+	execution bool
+	sameFile  bool // the event's file is its load's path, not stored per event
 }
 
 // batch is a run of records handed from the reader to the writer.
 type batch struct {
 	records []record
-	arena   []byte
+	args    []string // the records' arguments
 }
 
 const batchSize = 512
 
 func (b *batch) reset() {
+	clear(b.records) // drop the strings, so they can be collected
 	b.records = b.records[:0]
-	b.arena = b.arena[:0]
+	clear(b.args)
+	b.args = b.args[:0]
 }
 
 // add takes what the cache keeps of ev, counted under load.
 func (b *batch) add(ev *sources.Event, load *loadState) error {
-	r := record{
-		load: load.id, scope: ev.Scope(), entity: ev.Entity(), host: ev.Host, exe: ev.Executable,
-		minute: minuteOf(ev.Time), ns: unixNano(ev.Time), pid: ev.PID, ppid: ev.PPID, execution: ev.IsExecution(),
-	}
+	b.records = append(b.records, record{ev: *ev})
+	r := &b.records[len(b.records)-1]
+	r.load, r.minute, r.ns, r.execution = load.id, minuteOf(ev.Time), unixNano(ev.Time), ev.IsExecution()
 	load.saw(r.ns, r.execution)
-	if r.execution {
-		args, err := json.Marshal(ev.Args)
-		if err != nil {
-			return fmt.Errorf("encode arguments: %w", err)
-		}
-		r.args = string(args)
-		originFile := ev.Origin.File
-		if originFile == load.path {
-			originFile = ""
-		}
-		start := len(b.arena)
-		b.arena = packDetail(b.arena, ev, originFile)
-		r.detail = b.arena[start:len(b.arena):len(b.arena)]
-	}
-	b.records = append(b.records, r)
+	r.ordinal = load.events
+	if r.execution && len(ev.Args) > 0 {
+		start := len(b.args)
+		b.args = append(b.args, ev.Args...)
+		r.ev.Args = b.args[start:len(b.args):len(b.args)]
+	} else if !r.execution {
+		r.ev.Args = nil
+	} // else nil or empty: nothing the reader can change later
+	r.sameFile = ev.Origin.File == load.path
 	return nil
 }
 
 // write counts a record and, when it is an execution, keeps it.
 func (w *writer) write(ctx context.Context, r *record) error {
-	entityID, hostID, exeID, err := w.ids(ctx, r.scope, r.entity, r.host, r.exe)
+	ev := &r.ev
+	scope := ev.Scope()
+	entityID, hostID, exeID, err := w.ids(ctx, scope, ev.Entity(), ev.Host, ev.Executable)
 	if err != nil {
 		return err
 	}
@@ -233,7 +321,7 @@ func (w *writer) write(ctx context.Context, r *record) error {
 		kind = kindExecution
 	}
 	countHost := int64(0)
-	if r.scope == sources.ScopeContainer {
+	if scope == sources.ScopeContainer {
 		countHost = hostID
 	}
 	if err := w.count(ctx, countKey{entity: entityID, minute: r.minute, exe: exeID, host: countHost, load: r.load, kind: kind}, 1); err != nil {
@@ -242,17 +330,103 @@ func (w *writer) write(ctx context.Context, r *record) error {
 	if !r.execution {
 		return nil
 	}
-	// The packed bytes are copied to the writer's own arena, since the batch
-	// goes back to the reader before the last rows are stored; the arena is
-	// reset once they are (SQLite copies bound values).
+	originFile := ev.Origin.File
+	if r.sameFile {
+		originFile = ""
+	}
+	if w.blocks {
+		return w.addToBlock(ctx, r, entityID, hostID, exeID, originFile)
+	}
+	args, err := json.Marshal(ev.Args)
+	if err != nil {
+		return fmt.Errorf("encode arguments: %w", err)
+	}
+	// SQLite copies bound values, so the arena is reset once the rows are
+	// stored.
 	start := len(w.arena)
-	w.arena = append(w.arena, r.detail...)
+	w.arena = packDetail(w.arena, ev, originFile)
 	w.pendingEvents = append(w.pendingEvents,
-		r.load, entityID, r.ns, hostID, exeID, r.pid, r.ppid, r.args, w.arena[start:len(w.arena):len(w.arena)])
+		r.load, entityID, r.ns, hostID, exeID, ev.PID, ev.PPID, string(args), w.arena[start:len(w.arena):len(w.arena)])
 	w.pendingRows++
 	if w.pendingRows == eventRows {
 		return w.flushEvents(ctx)
 	}
+	return nil
+}
+
+// addToBlock adds an execution to its entity's open block, storing the
+// block first when the event does not fit in it.
+func (w *writer) addToBlock(ctx context.Context, r *record, entityID, hostID, exeID int64, originFile string) error {
+	b := w.lastBlock
+	if b == nil || b.load != r.load || b.entity != entityID {
+		b = w.open[blockKey{r.load, entityID}]
+		if b == nil {
+			b = w.newBlock(r.load, entityID)
+			w.open[blockKey{r.load, entityID}] = b
+		}
+		w.lastBlock = b
+	}
+	if !b.fits(r.ns) {
+		if err := w.storeBlock(ctx, b); err != nil {
+			return err
+		}
+	}
+	before := b.size()
+	b.add(&r.ev, r.ns, r.ordinal, exeID, hostID, originFile)
+	w.openBytes += b.size() - before
+	if b.n >= blockEvents {
+		if err := w.storeBlock(ctx, b); err != nil {
+			return err
+		}
+	}
+	if w.openBytes > w.maxOpen {
+		return w.flushBlocks(ctx)
+	}
+	return nil
+}
+
+func (w *writer) newBlock(load, entity int64) *blockBuilder {
+	var b *blockBuilder
+	if n := len(w.spare); n > 0 {
+		b, w.spare = w.spare[n-1], w.spare[:n-1]
+	} else {
+		b = newBlockBuilder()
+	}
+	b.reset(load, entity)
+	return b
+}
+
+// storeBlock writes b's events, if any, and empties it for the next ones.
+func (w *writer) storeBlock(ctx context.Context, b *blockBuilder) error {
+	if b.n == 0 {
+		return nil
+	}
+	w.blockData = b.encode(w.blockData[:0])
+	if _, err := w.insertBlock.ExecContext(ctx, b.load, b.entity, b.min, b.max, int64(b.n), w.blockData); err != nil {
+		return fmt.Errorf("store events: %w", err)
+	}
+	w.openBytes -= b.size()
+	b.reset(b.load, b.entity)
+	return nil
+}
+
+// flushBlocks stores every open block, in load and entity order so that the
+// rows come out the same for the same input.
+func (w *writer) flushBlocks(ctx context.Context) error {
+	keys := make([]blockKey, 0, len(w.open))
+	for k := range w.open {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b blockKey) int { return cmp.Or(cmp.Compare(a.load, b.load), cmp.Compare(a.entity, b.entity)) })
+	for _, k := range keys {
+		b := w.open[k]
+		if err := w.storeBlock(ctx, b); err != nil {
+			return err
+		}
+		delete(w.open, k)
+		w.spare = append(w.spare, b)
+	}
+	w.lastBlock, w.openBytes = nil, 0
 	return nil
 }
 
@@ -296,41 +470,134 @@ func (w *writer) flushEvents(ctx context.Context) error {
 	return nil
 }
 
-// flushCounts writes the summed counts in primary-key order, so SQLite walks
-// its B-tree forward instead of jumping around it.
+// flushCounts writes the summed counts load by load, each in primary-key
+// order, so SQLite walks its B-tree forward instead of jumping around it.
 func (w *writer) flushCounts(ctx context.Context) error {
 	if len(w.counts) == 0 {
 		return nil
 	}
-	keys := make([]countKey, 0, len(w.counts))
-	for k := range w.counts {
-		keys = append(keys, k)
+	entries := w.sorted[:0]
+	for k, n := range w.counts {
+		entries = append(entries, pendingCount{k, n})
 	}
-	slices.SortFunc(keys, func(a, b countKey) int {
-		return cmp.Or(cmp.Compare(a.entity, b.entity), cmp.Compare(a.minute, b.minute), cmp.Compare(a.exe, b.exe),
-			cmp.Compare(a.kind, b.kind), cmp.Compare(a.host, b.host), cmp.Compare(a.load, b.load))
+	slices.SortFunc(entries, func(a, b pendingCount) int {
+		if a.k.load != b.k.load {
+			return cmp.Compare(a.k.load, b.k.load)
+		}
+		return compareCountKeys(&a.k, &b.k)
 	})
-	args := make([]any, 0, countRows*7)
-	for len(keys) > 0 {
-		st, n := w.upsertCounts, countRows
-		if len(keys) < countRows {
-			st, n = w.upsertCount, 1
+	w.sorted = entries[:0]
+	for len(entries) > 0 {
+		n := 1
+		for n < len(entries) && entries[n].k.load == entries[0].k.load {
+			n++
 		}
-		args = args[:0]
-		for _, k := range keys[:n] {
-			args = append(args, k.entity, k.minute, k.exe, int64(k.kind), k.host, k.load, w.counts[k])
+		if err := w.storeCounts(ctx, entries[:n]); err != nil {
+			return err
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("store counts: %w", err)
-		}
-		keys = keys[n:]
+		entries = entries[n:]
 	}
 	clear(w.counts)
 	return nil
 }
 
+// storeCounts writes the counts of one load, in order: packed where they
+// fit, the few others plain after them.
+func (w *writer) storeCounts(ctx context.Context, entries []pendingCount) error {
+	base := entries[0].k.minute
+	for i := range entries {
+		base = min(base, entries[i].k.minute)
+	}
+	var plain []pendingCount
+	packable := 0
+	for i := range entries {
+		if _, _, ok := packCount(&entries[i].k, entries[i].n, base); ok {
+			packable++
+		}
+	}
+	args := w.countArgs[:0]
+	rows := 0
+	for i := range entries {
+		e := &entries[i]
+		hi, lo, ok := packCount(&e.k, e.n, base)
+		if !ok {
+			plain = append(plain, *e)
+			continue
+		}
+		if rows == 0 {
+			args = append(args[:0], e.k.load, base)
+		}
+		args = append(args, hi, lo)
+		rows++
+		if rows == statementRows(packable) {
+			if err := w.execCounts(ctx, rows, true, args); err != nil {
+				return err
+			}
+			packable -= rows
+			rows = 0
+		}
+	}
+	for len(plain) > 0 {
+		rows := statementRows(len(plain))
+		args = args[:0]
+		for _, e := range plain[:rows] {
+			k := &e.k
+			args = append(args, k.entity, k.minute, k.exe, int64(k.kind), k.host, k.load, e.n)
+		}
+		if err := w.execCounts(ctx, rows, false, args); err != nil {
+			return err
+		}
+		plain = plain[rows:]
+	}
+	w.countArgs = args[:0]
+	return nil
+}
+
+// statementRows is how many of n rows left to write the next statement
+// takes: countRows while there are that many, then fewer, so the tail of a
+// flush takes a few statements rather than a row each.
+func statementRows(n int) int {
+	for _, rows := range [...]int{countRows, 16, 4} {
+		if n >= rows {
+			return rows
+		}
+	}
+	return 1
+}
+
+func (w *writer) execCounts(ctx context.Context, rows int, packed bool, args []any) error {
+	st, err := w.countStatement(ctx, rows, packed)
+	if err != nil {
+		return err
+	}
+	if _, err := st.ExecContext(ctx, args...); err != nil {
+		return fmt.Errorf("store counts: %w", err)
+	}
+	return nil
+}
+
+// compareCountKeys orders counts as minute_count's primary key does.
+func compareCountKeys(a, b *countKey) int {
+	switch {
+	case a.entity != b.entity:
+		return cmp.Compare(a.entity, b.entity)
+	case a.minute != b.minute:
+		return cmp.Compare(a.minute, b.minute)
+	case a.exe != b.exe:
+		return cmp.Compare(a.exe, b.exe)
+	case a.kind != b.kind:
+		return cmp.Compare(a.kind, b.kind)
+	case a.host != b.host:
+		return cmp.Compare(a.host, b.host)
+	}
+	return cmp.Compare(a.load, b.load)
+}
+
 // flush writes everything still held in memory.
 func (w *writer) flush(ctx context.Context) error {
+	if err := w.flushBlocks(ctx); err != nil {
+		return err
+	}
 	if err := w.flushEvents(ctx); err != nil {
 		return err
 	}
