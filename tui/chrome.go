@@ -87,6 +87,10 @@ func (m *Model) breadcrumbs(w int) string {
 type statusSegment struct {
 	text string
 	keep int // higher stays longer
+	// short, when set, replaces text once the bar narrows past shortKeep:
+	// before the segments of that keep are dropped.
+	short     string
+	shortKeep int
 }
 
 // statusLine draws source, range, bucket, job, counts and zone; while long
@@ -108,13 +112,24 @@ func (m *Model) statusLine(w int) string {
 	zone := " " + m.ctx.ZoneName() + " "
 	room := w - view.Width(zone)
 	for len(segs) > 1 && segmentsWidth(segs) > room {
-		drop := 0
+		// The next step is the lowest: dropping a segment (at 2*keep) or
+		// shortening one (just before the segments of its shortKeep go).
+		at, step, shorten := -1, 0, false
 		for i, s := range segs {
-			if s.keep < segs[drop].keep {
-				drop = i
+			if v := 2 * s.keep; at < 0 || v < step {
+				at, step, shorten = i, v, false
+			}
+			if s.short != "" {
+				if v := 2*s.shortKeep - 1; v < step {
+					at, step, shorten = i, v, true
+				}
 			}
 		}
-		segs = append(segs[:drop], segs[drop+1:]...)
+		if shorten {
+			segs[at].text, segs[at].short = segs[at].short, ""
+			continue
+		}
+		segs = append(segs[:at], segs[at+1:]...)
 	}
 	texts := make([]string, len(segs))
 	for i, s := range segs {
@@ -146,17 +161,25 @@ func (m *Model) statusSegments() []statusSegment {
 	} else if m.state == StateError {
 		segs = append(segs, statusSegment{text: "error", keep: 9})
 	}
-	if m.opts.Source != "" {
+	if seg, ok := m.caseSegment(); ok {
+		// On a case file the case is the source: its label replaces the
+		// source's, which the bar would drop first.
+		segs = append(segs, seg)
+	} else if m.opts.Source != "" {
 		segs = append(segs, statusSegment{text: safe.Text(m.opts.Source), keep: 1})
 	}
 	from, to := q.From, q.To
 	var counts string
+	var suppressed *statusSegment
 	if s, ok := m.top().v.(view.Statuser); ok {
 		st := s.Status()
 		if !st.From.IsZero() {
 			from, to = st.From, st.To
 		}
 		counts = st.Counts
+		if seg, ok := suppressedSegment(st); ok {
+			suppressed = &seg
+		}
 	}
 	segs = append(segs, statusSegment{text: rangeText(from, to, m.ctx.Location), keep: 6})
 	segs = append(segs, statusSegment{text: "bucket " + spanText(q.BucketSpan), keep: 4})
@@ -165,6 +188,9 @@ func (m *Model) statusSegments() []statusSegment {
 		job += " (partition " + safe.Text(q.Partition) + ")"
 	}
 	segs = append(segs, statusSegment{text: job, keep: 8})
+	if suppressed != nil {
+		segs = append(segs, *suppressed)
+	}
 	if counts != "" {
 		segs = append(segs, statusSegment{text: counts, keep: 3})
 	}
@@ -241,7 +267,7 @@ func (m *Model) commandHint(w int) string {
 	} else {
 		_, cands = m.candidates(line)
 	}
-	if words := strings.Fields(line); len(words) > 0 && (len(words) > 1 || strings.HasSuffix(line, " ")) {
+	if words := splitArgs(line); len(words) > 0 && (len(words) > 1 || strings.HasSuffix(line, " ")) {
 		if c, ok := findCommand(m.commands(), words[0]); ok && len(cands) == 0 {
 			return view.Truncate(":"+c.Name+" "+c.Args+" — "+c.Help, w)
 		}
@@ -294,6 +320,9 @@ func (m *Model) bottomLine(w int) string {
 		g := m.keys
 		g.Help.SetHelp("?", "close help")
 		bindings = []key.Binding{g.Help, g.ScrollDown, g.ScrollUp}
+	} else if c, ok := m.top().v.(view.Capturer); ok && c.Capturing() {
+		// A text field takes every key: the shell's keys would type.
+		bindings = m.top().v.KeyMap().ShortHelp()
 	} else {
 		bindings = append(m.shellKeys().ShortHelp(), m.top().v.KeyMap().ShortHelp()...)
 	}

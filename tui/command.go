@@ -60,9 +60,12 @@ func (m *Model) commands() []view.Command {
 				}
 				return nil
 			}},
-		{Name: "help", Help: "show the keys"},
-		{Name: "quit", Help: "leave the console"},
 	}
+	cmds = append(cmds, m.caseCommands()...)
+	cmds = append(cmds,
+		view.Command{Name: "help", Help: "show the keys"},
+		view.Command{Name: "quit", Help: "leave the console"},
+	)
 	if c, ok := m.top().v.(view.Commander); ok {
 		cmds = append(cmds, c.Commands()...)
 	}
@@ -97,8 +100,9 @@ func findCommand(cmds []view.Command, name string) (view.Command, bool) {
 // word of the line).
 func (m *Model) candidates(line string) (base string, cands []string) {
 	cmds := m.commands()
-	words := strings.Fields(line)
-	if len(words) == 0 || (len(words) == 1 && !strings.HasSuffix(line, " ")) {
+	words := splitArgs(line)
+	trailing := strings.HasSuffix(line, " ") && !quoteOpen(line)
+	if len(words) == 0 || (len(words) == 1 && !trailing) {
 		prefix := ""
 		if len(words) == 1 {
 			prefix = words[0]
@@ -111,15 +115,23 @@ func (m *Model) candidates(line string) (base string, cands []string) {
 		return "", cands
 	}
 	c, ok := findCommand(cmds, words[0])
-	if !ok || c.Complete == nil {
+	if !ok || (c.Complete == nil && c.CompleteArgs == nil) {
 		return "", nil
 	}
 	prefix := ""
-	if !strings.HasSuffix(line, " ") {
+	if !trailing {
 		prefix = words[len(words)-1]
 		words = words[:len(words)-1]
 	}
-	return strings.Join(words, " ") + " ", c.Complete(prefix)
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = quoteArg(w)
+	}
+	base = strings.Join(quoted, " ") + " "
+	if c.CompleteArgs != nil {
+		return base, c.CompleteArgs(words[1:], prefix)
+	}
+	return base, c.Complete(prefix)
 }
 
 func (m *Model) complete(d int) {
@@ -138,7 +150,7 @@ func (m *Model) complete(d int) {
 		n := len(m.comp.cands)
 		m.comp.i = ((m.comp.i+d)%n + n) % n
 	}
-	next := m.comp.base + m.comp.cands[m.comp.i]
+	next := m.comp.base + quoteArg(m.comp.cands[m.comp.i])
 	if len(m.comp.cands) == 1 {
 		next += " " // a unique completion moves on to the next word
 	}
@@ -174,7 +186,7 @@ func (m *Model) commandKey(k tea.KeyMsg) tea.Cmd {
 
 // runCommand checks and runs one command line.
 func (m *Model) runCommand(line string) tea.Cmd {
-	words := strings.Fields(line)
+	words := splitArgs(line)
 	if len(words) == 0 {
 		return nil
 	}
@@ -195,6 +207,9 @@ func (m *Model) runCommand(line string) tea.Cmd {
 			m.setNotice(":"+c.Name+": "+err.Error(), true)
 			return nil
 		}
+	}
+	if cmd, ok := m.runCaseCommand(c.Name, args); ok {
+		return cmd
 	}
 	q := m.ctx.Query
 	switch c.Name {

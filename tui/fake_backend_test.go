@@ -38,6 +38,14 @@ type fakeBackend struct {
 	anomalyQs []model.AnomalyQuery
 	processQs []model.ProcessQuery
 	runs      int
+
+	// The case side (fake_cases_test.go).
+	cases    map[string]*fakeCase
+	rules    []model.Rule
+	nextRule int
+	caseFile model.CaseFile
+	readOnly error // when set, every change fails with it
+	saved    []string
 }
 
 func at(day, hour int) time.Time { return fakeStart.Add(time.Duration(day*24+hour) * time.Hour) }
@@ -89,6 +97,7 @@ func newFakeBackend() *fakeBackend {
 		},
 	}
 	b.records[7].Triage = model.Triage{State: model.StateAcknowledged, Note: "patch day"}
+	b.seedCases()
 	return b
 }
 
@@ -149,6 +158,9 @@ func (b *fakeBackend) Swimlane(ctx context.Context, q model.Query, progress func
 		if r.JobID != q.Job {
 			continue
 		}
+		if _, hidden := b.hiddenBy(r); hidden {
+			continue
+		}
 		i, ok := s.Axis.BucketAt(r.Time)
 		if !ok {
 			continue
@@ -179,6 +191,9 @@ func (b *fakeBackend) Anomalies(ctx context.Context, q model.AnomalyQuery) ([]mo
 		if r.Time.Before(q.From) || !r.Time.Before(q.To) {
 			continue
 		}
+		if _, hidden := b.hiddenBy(r); hidden {
+			continue
+		}
 		out = append(out, r)
 	}
 	return out, nil
@@ -187,6 +202,9 @@ func (b *fakeBackend) Anomalies(ctx context.Context, q model.AnomalyQuery) ([]mo
 func (b *fakeBackend) SetTriage(ctx context.Context, id string, t model.Triage) (model.Triage, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.readOnly != nil {
+		return model.Triage{}, b.readOnly
+	}
 	for i := range b.records {
 		if b.records[i].ID == id {
 			t.Updated = time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC)

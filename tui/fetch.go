@@ -163,6 +163,12 @@ func (m *Model) fetchDone(d fetchDoneMsg) tea.Cmd {
 	defer m.settle()
 	if d.err != nil {
 		err := d.err
+		if text, ok := readOnlyText(err); ok {
+			// The backend's advice alone: labels before it would push the
+			// way to edit off a narrow screen.
+			m.setNotice(text, true)
+			return m.deliver(f.owner, view.FetchFailedMsg{Key: f.key, Err: err})
+		}
 		if errors.Is(err, context.Canceled) {
 			m.setNotice("cancelled "+f.label, false)
 		} else {

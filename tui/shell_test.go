@@ -129,7 +129,7 @@ func TestCompletion(t *testing.T) {
 		cands []string
 	}{
 		{typed: "ra", tabs: 1, want: "range "},
-		{typed: "", tabs: 0, cands: []string{"range", "bucket", "job", "partition", "help", "quit", "host", "container", "state", "sort"}},
+		{typed: "", tabs: 0, cands: []string{"range", "bucket", "job", "partition", "cases", "case", "rules", "help", "quit", "host", "container", "state", "sort", "suppressed"}},
 		{typed: "job host_", tabs: 1, want: "job host_rare_process", cands: []string{"host_rare_process", "host_high_process_rate"}},
 		{typed: "job host_", tabs: 2, want: "job host_high_process_rate"},
 		{typed: "job host_", tabs: 3, want: "job host_rare_process"},
@@ -139,6 +139,12 @@ func TestCompletion(t *testing.T) {
 		{typed: "bucket 1", tabs: 1, want: "bucket 1m", cands: []string{"1m", "10m", "15m", "1h", "12h", "1d"}},
 		{typed: "partition n", tabs: 1, want: "partition none "},
 		{typed: "zzz", tabs: 1, want: "zzz"},
+		{typed: "case ", tabs: 0, cands: []string{"save", "INC-42", "patch-review"}},
+		{typed: "case I", tabs: 1, want: "case INC-42 "},
+		{typed: "case save p", tabs: 1, want: "case save patch-review "},
+		{typed: "case save INC-42 out.alcase f", tabs: 1, want: "case save INC-42 out.alcase force "},
+		{typed: "rules e", tabs: 1, want: "rules export "},
+		{typed: "suppressed o", tabs: 2, want: "suppressed off"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.typed, func(t *testing.T) {

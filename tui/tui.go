@@ -113,6 +113,8 @@ type Model struct {
 	comp      completion
 	filterErr error
 	helpTop   int
+
+	caseNames []string // for completing :case; refreshed as : opens
 }
 
 // New builds the console over backend with the home screen (the swimlane)
@@ -181,6 +183,7 @@ func New(ctx context.Context, backend model.Backend, opts Options) (*Model, erro
 		fetchKeys: map[fetchKey]fetchID{},
 		work:      &sync.WaitGroup{},
 	}
+	m.findCases()
 	m.stack = []entry{m.newEntry(swimlane.New(m.ctx))}
 	return m, nil
 }
@@ -275,6 +278,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.setNotice("re-run done", false)
 		return m.broadcast(view.RefreshMsg{})
 	}
+	if cmd, ok := m.caseResult(msg); ok {
+		return cmd
+	}
 	// Anything else (e.g. from tea.Sequence, which escapes tagging) goes to
 	// the screen on top.
 	return m.deliver(m.top().id, msg)
@@ -283,6 +289,19 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 // routed handles what a screen's command produced: navigation and fetches
 // for the shell, anything else back to the screen that asked.
 func (m *Model) routed(r routedMsg) tea.Cmd {
+	switch msg := r.msg.(type) {
+	case view.ChangedMsg:
+		// Handled even from a screen that closed meanwhile: a form closes
+		// itself and announces its change in one batch.
+		return m.changed(msg.Text)
+	case view.NoticeMsg:
+		if msg.Err != nil {
+			m.setNotice(noticeText(msg.Err), true)
+		} else {
+			m.setNotice(msg.Text, false)
+		}
+		return nil
+	}
 	e := m.find(r.from)
 	if e == nil {
 		return nil // the screen was closed: a late result goes nowhere
@@ -307,13 +326,6 @@ func (m *Model) routed(r routedMsg) tea.Cmd {
 	case view.SetQueryMsg:
 		if onTop {
 			return m.setQuery(msg.Query)
-		}
-		return nil
-	case view.NoticeMsg:
-		if msg.Err != nil {
-			m.setNotice(msg.Err.Error(), true)
-		} else {
-			m.setNotice(msg.Text, false)
 		}
 		return nil
 	case view.FetchMsg:
@@ -579,7 +591,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		m.mode = modeCommand
 		m.input = view.LineInput{Prompt: ":"}
 		m.comp = completion{}
-		return nil
+		return m.refreshCaseNames()
 	case key.Matches(k, g.Filter) && filterable != nil:
 		m.mode = modeFilter
 		m.input = view.LineInput{Prompt: "/"}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -18,10 +19,11 @@ import (
 // NDJSON anomaly_id.
 
 // readOnlyAdvice tells an analyst who edits a case file opened read-only how
-// to edit it.
+// to edit it. The advice comes first and stays short: the console shows it
+// as it is on terminals 80 cells wide.
 func readOnlyAdvice(err error) error {
 	if errors.Is(err, cache.ErrReadOnly) {
-		return fmt.Errorf("read-only case: to change it, open it with auditlens open FILE --edit (%w)", err)
+		return &model.ReadOnlyError{Advice: "read-only case file: to change it, reopen it with --edit (auditlens open FILE --edit)", Err: err}
 	}
 	return err
 }
@@ -133,6 +135,15 @@ func (c *Console) SaveCase(ctx context.Context, name, path string, overwrite boo
 // cache.RuleSkipResult or cache.RuleSkipModelUpdate; a zero until means for
 // good. The swimlane is answered again at once with the rule in force.
 func (c *Console) SuppressAnomaly(ctx context.Context, anomalyID, action, entityPattern string, until time.Time) (cache.Rule, error) {
+	return c.suppressAnomaly(ctx, anomalyID, action, entityPattern, until, "")
+}
+
+// suppressAnomaly is SuppressAnomaly with the analyst's note; without one
+// the rule notes the anomaly it came from.
+func (c *Console) suppressAnomaly(ctx context.Context, anomalyID, action, entityPattern string, until time.Time, note string) (cache.Rule, error) {
+	if note == "" {
+		note = "from anomaly " + anomalyID
+	}
 	r, s, _, err := c.findAnomaly(ctx, anomalyID)
 	if err != nil {
 		return cache.Rule{}, err
@@ -142,7 +153,7 @@ func (c *Console) SuppressAnomaly(ctx context.Context, anomalyID, action, entity
 		return cache.Rule{}, fmt.Errorf("this anomaly is about %d executables; a rule names one (add rules with auditlens rules add)", len(exes))
 	}
 	rule, err := c.ws.SaveRule(ctx, cache.Rule{Executable: exes[0], Scope: string(s.Job.Scope), Entity: entityPattern,
-		Action: action, Until: until, Note: "from anomaly " + anomalyID})
+		Action: action, Until: until, Note: note})
 	if err != nil {
 		return rule, readOnlyAdvice(err)
 	}
@@ -176,7 +187,15 @@ func (c *Console) RemoveRule(ctx context.Context, id string) error {
 func (c *Console) rescan(ctx context.Context) error {
 	c.mu.Lock()
 	last := c.last
-	c.last = nil
+	if last != nil {
+		// Questions asked meanwhile get the old answers rather than none:
+		// with no scan remembered, the table's questions would scan the
+		// job over their own (default) range and settle on it. The copy's
+		// empty key is never reused, so scan answers afresh.
+		stale := *last
+		stale.key = ""
+		c.last = &stale
+	}
 	c.mu.Unlock()
 	if last == nil {
 		return nil
@@ -222,4 +241,170 @@ func (c *Console) SuppressedAnomalies(ctx context.Context, q model.AnomalyQuery)
 		out = append(out, SuppressedAnomaly{Anomaly: toAnomaly(sr.Record, s.job, s.triage[AnomalyID(sr.Record)]), Rule: sr.Rule})
 	}
 	return out, nil
+}
+
+// The console's case side in the console's own terms (model.CaseBackend):
+// thin adapters over the methods above, mapping cache types to view models.
+
+// CaseFileInfo implements model.CaseBackend.
+func (c *Console) CaseFileInfo() (model.CaseFile, bool) {
+	f, ok := c.CaseFile()
+	if !ok {
+		return model.CaseFile{}, false
+	}
+	return model.CaseFile{Name: f.Case, ReadOnly: c.ws.Store.ReadOnly(), SavedAt: f.SavedAt, From: f.From, To: f.To}, true
+}
+
+// Writable implements model.CaseBackend: nil unless the store was opened
+// read-only.
+func (c *Console) Writable() error {
+	if !c.ws.Store.ReadOnly() {
+		return nil
+	}
+	err := fmt.Errorf("%s: %w", c.ws.Store.Path(), cache.ErrReadOnly)
+	if c.ws.pinned == nil {
+		return err
+	}
+	return readOnlyAdvice(err)
+}
+
+// CaseList implements model.CaseBackend.
+func (c *Console) CaseList(ctx context.Context) ([]model.Case, error) {
+	cases, err := c.Cases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Case, len(cases))
+	for i, cs := range cases {
+		out[i] = model.Case{Name: cs.Name, Summary: cs.Summary, Anomalies: cs.Anomalies, Created: cs.Created, Updated: cs.Updated}
+	}
+	return out, nil
+}
+
+// DeleteCase implements model.CaseBackend.
+func (c *Console) DeleteCase(ctx context.Context, name string) error {
+	return readOnlyAdvice(c.ws.Store.DeleteCase(ctx, name))
+}
+
+// SaveCaseFile implements model.CaseBackend.
+func (c *Console) SaveCaseFile(ctx context.Context, name, path string, overwrite bool) (model.SavedCase, error) {
+	saved, err := c.SaveCase(ctx, name, path, overwrite)
+	if err != nil {
+		return model.SavedCase{}, err
+	}
+	return model.SavedCase{Path: saved.Path, Anomalies: saved.Anomalies, Counts: saved.Counts, Events: saved.Events,
+		Size: saved.Size, FleetCounts: saved.FleetCounts}, nil
+}
+
+// Suppress implements model.CaseBackend.
+func (c *Console) Suppress(ctx context.Context, anomalyID string, s model.Suppression) (model.Rule, error) {
+	r, err := c.suppressAnomaly(ctx, anomalyID, s.Action, s.Entity, s.Until, s.Note)
+	if err != nil {
+		return model.Rule{}, err
+	}
+	return c.modelRule(r), nil
+}
+
+// RuleList implements model.CaseBackend.
+func (c *Console) RuleList(ctx context.Context) ([]model.Rule, error) {
+	rules, err := c.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Rule, len(rules))
+	for i, r := range rules {
+		out[i] = c.modelRule(r)
+	}
+	return out, nil
+}
+
+// EditRule implements model.CaseBackend.
+func (c *Console) EditRule(ctx context.Context, r model.Rule) (model.Rule, error) {
+	stored, err := c.UpdateRule(ctx, cache.Rule{ID: r.ID, Executable: r.Executable, Scope: r.Scope, Entity: r.Entity,
+		Action: r.Action, Until: r.Until, Note: r.Note, Created: r.Created})
+	if err != nil {
+		return model.Rule{}, err
+	}
+	return c.modelRule(stored), nil
+}
+
+// ExportRules implements model.CaseBackend: the rule file is written with
+// mode 0600, as the command line writes it.
+func (c *Console) ExportRules(ctx context.Context, path string) (int, error) {
+	rules, err := c.ws.Store.Rules(ctx)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("export rules: %w", err)
+	}
+	if err := writeRuleFile(f, rules); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("export rules to %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("export rules to %s: %w", path, err)
+	}
+	return len(rules), nil
+}
+
+// ImportRules implements model.CaseBackend; the swimlane is answered again
+// with the imported rules in force.
+func (c *Console) ImportRules(ctx context.Context, path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("import rules: %w", err)
+	}
+	defer f.Close()
+	rules, err := ParseRules(f)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	stored, err := c.ws.ImportRules(ctx, rules)
+	if err != nil {
+		return len(stored), readOnlyAdvice(err)
+	}
+	return len(stored), c.rescan(ctx)
+}
+
+// SuppressedRecords implements model.CaseBackend.
+func (c *Console) SuppressedRecords(ctx context.Context, q model.AnomalyQuery) ([]model.Anomaly, error) {
+	hidden, err := c.SuppressedAnomalies(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Anomaly, len(hidden))
+	for i, h := range hidden {
+		out[i] = h.Anomaly
+		out[i].SuppressedBy = h.Rule
+	}
+	return out, nil
+}
+
+// modelRule maps a stored rule, counting the records of the remembered scan
+// it hides.
+func (c *Console) modelRule(r cache.Rule) model.Rule {
+	out := model.Rule{ID: r.ID, Executable: r.Executable, Scope: r.Scope, Entity: r.Entity, Action: r.Action,
+		Until: r.Until, Note: r.Note, Created: r.Created, Updated: r.Updated}
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	if last != nil {
+		for _, s := range last.out.Suppressed {
+			if s.Rule == r.ID {
+				out.Hides++
+			}
+		}
+	}
+	return out
+}
+
+var _ model.CaseBackend = (*Console)(nil)
+
+// The console's rule actions are the cache's, word for word: a mismatch
+// repeats the key false and fails to compile.
+var _ = map[bool]struct{}{
+	model.RuleSkipResult == cache.RuleSkipResult && model.RuleSkipModelUpdate == cache.RuleSkipModelUpdate && model.RuleScopeAny == cache.RuleScopeAny: {},
+	false: {},
 }

@@ -101,6 +101,9 @@ func Lines(a model.Anomaly, w int, th *view.Theme, loc *time.Location) []string 
 	}
 	field("state", state)
 	field("note", safe.Text(a.Triage.Note))
+	if a.SuppressedBy != "" {
+		field("hidden", th.Dim.Apply("suppressed by rule "+safe.Text(a.SuppressedBy)))
+	}
 	for i, l := range out {
 		out[i] = view.Truncate(l, w)
 	}

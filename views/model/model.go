@@ -221,6 +221,9 @@ type Anomaly struct {
 	// web-07; seen on 0 of 40 hosts before". Attacker-controlled parts inside.
 	Why    string
 	Triage Triage
+	// SuppressedBy is the id of the suppression rule that hides the record;
+	// empty for a record that is shown.
+	SuppressedBy string
 }
 
 // Severity of the anomaly's score.

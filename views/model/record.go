@@ -31,6 +31,7 @@ type Record struct {
 	Explanation         string             `json:"auditlens_explanation,omitempty"`
 	TriageState         string             `json:"auditlens_triage_state"`
 	TriageNote          string             `json:"auditlens_triage_note,omitempty"`
+	SuppressedBy        string             `json:"auditlens_suppressed_by,omitempty"`
 }
 
 // RecordInfluencer is one entry of a record's influencers.
@@ -65,6 +66,7 @@ func (a Anomaly) Record() Record {
 		Explanation:        a.Why,
 		TriageState:        a.Triage.State.String(),
 		TriageNote:         a.Triage.Note,
+		SuppressedBy:       a.SuppressedBy,
 	}
 	if a.PartitionField != "" {
 		r.PartitionFieldValue = a.Entity

@@ -13,6 +13,7 @@ type keyMap struct {
 	Earlier, Later, DayEarlier, DayLater    key.Binding
 	First, Last, ZoomIn, ZoomOut            key.Binding
 	Explore, Details                        key.Binding
+	AddToCase, Suppress                     key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -36,6 +37,8 @@ func newKeyMap() keyMap {
 		ZoomOut:    b([]string{"-", "_"}, "-", "zoom out"),
 		Explore:    b([]string{"enter", "p"}, "enter/p", "processes"),
 		Details:    b([]string{"d"}, "d", "anomaly record"),
+		AddToCase:  b([]string{"A"}, "A", "add anomaly to a case"),
+		Suppress:   b([]string{"S"}, "S", "suppress its executable"),
 	}
 }
 
@@ -47,7 +50,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageDown, k.PageUp},
 		{k.Earlier, k.Later, k.DayEarlier, k.DayLater, k.First, k.Last, k.ZoomIn, k.ZoomOut},
-		{k.Explore, k.Details},
+		{k.Explore, k.Details, k.AddToCase, k.Suppress},
 	}
 }
 

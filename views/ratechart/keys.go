@@ -12,6 +12,7 @@ import (
 type keyMap struct {
 	Earlier, Later, DayEarlier, DayLater, First, Last key.Binding
 	Up, Down, ZoomIn, ZoomOut, Explore, Details       key.Binding
+	AddToCase, Suppress                               key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -31,6 +32,8 @@ func newKeyMap() keyMap {
 		ZoomOut:    b([]string{"-", "_"}, "-", "wider window"),
 		Explore:    b([]string{"enter", "p"}, "enter/p", "processes"),
 		Details:    b([]string{"d"}, "d", "anomaly record"),
+		AddToCase:  b([]string{"A"}, "A", "add anomaly to a case"),
+		Suppress:   b([]string{"S"}, "S", "suppress its executable"),
 	}
 }
 
@@ -42,7 +45,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Earlier, k.Later, k.DayEarlier, k.DayLater, k.First, k.Last},
 		{k.Up, k.Down, k.ZoomIn, k.ZoomOut},
-		{k.Explore, k.Details},
+		{k.Explore, k.Details, k.AddToCase, k.Suppress},
 	}
 }
 

@@ -14,8 +14,10 @@ import (
 
 	"github.com/auditlens/auditlens/internal/safe"
 	"github.com/auditlens/auditlens/views/anomaly"
+	"github.com/auditlens/auditlens/views/cases"
 	"github.com/auditlens/auditlens/views/explorer"
 	"github.com/auditlens/auditlens/views/model"
+	"github.com/auditlens/auditlens/views/rules"
 	"github.com/auditlens/auditlens/views/timeaxis"
 	"github.com/auditlens/auditlens/views/view"
 	"github.com/charmbracelet/bubbles/help"
@@ -164,7 +166,16 @@ func influencers(a model.Anomaly) []string {
 func (m *Model) Title() string { return m.a.Entity + " > process rate" }
 
 // KeyMap implements view.View.
-func (m *Model) KeyMap() help.KeyMap { return m.keys }
+func (m *Model) KeyMap() help.KeyMap { return m.bound() }
+
+// bound is the key map with the case keys off when the backend keeps no
+// cases.
+func (m *Model) bound() keyMap {
+	km := m.keys
+	km.AddToCase.SetEnabled(m.ctx.Cases)
+	km.Suppress.SetEnabled(m.ctx.Cases)
+	return km
+}
 
 // MinSize implements view.MinSizer.
 func (m *Model) MinSize() (int, int) { return minWidth, minHeight }
@@ -252,9 +263,14 @@ func sameQuery(a, b model.RateChartQuery) bool {
 }
 
 func (m *Model) keyPress(k tea.KeyMsg) tea.Cmd {
-	km := m.keys
-	if key.Matches(k, km.Details) {
+	km := m.bound()
+	switch {
+	case key.Matches(k, km.Details):
 		return view.Push(anomaly.New(m.ctx, m.a))
+	case key.Matches(k, km.AddToCase):
+		return cases.AddCmd(m.ctx, m.a)
+	case key.Matches(k, km.Suppress):
+		return rules.SuppressCmd(m.ctx, m.a)
 	}
 	if m.data == nil {
 		return nil

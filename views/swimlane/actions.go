@@ -159,8 +159,31 @@ func (m *Model) command(c view.CommandMsg) tea.Cmd {
 		m.sort = map[string]sortOrder{"time": bySelectedTime, "max": byMaxScore, "name": byName}[arg]
 		m.resort()
 		return view.Notice("lanes sorted by " + m.sortDescription())
+	case "suppressed":
+		return m.setShowSuppressed(arg == "on")
 	}
 	return nil
+}
+
+// setShowSuppressed lists (or stops listing) the records the rules hide
+// in the table, and asks for the selection's rows again.
+func (m *Model) setShowSuppressed(on bool) tea.Cmd {
+	if !m.ctx.Cases {
+		return view.Failure(model.ErrNoCases)
+	}
+	m.showSuppressed = on
+	text := "suppressed records hidden"
+	if on {
+		text = "suppressed records listed, marked supp"
+		if m.suppressed == 0 {
+			text = "no record is suppressed in this swimlane; any would be listed, marked supp"
+		}
+	}
+	if m.data == nil {
+		return view.Notice(text)
+	}
+	m.rowsFor = selection{}
+	return tea.Batch(m.fetchRows(), view.Notice(text))
 }
 
 // goTo puts the cursor on an entity's lane (and on its highest bucket when
@@ -222,6 +245,6 @@ func (m *Model) Legend() []string {
 	return []string{
 		"cells: (blank) none · . low · : warning · + minor · # major · @ critical (score 0-100: <3, <25, <50, <75, 75+)",
 		"marks: ! escalated anomaly · - all put aside (acknowledged or false positive) · > selected lane · ^ selected time",
-		"table: state new, ack, fp or esc; * has a note · enter on a lane goes to its anomalies",
+		"table: state new, ack, fp, esc or supp (hidden by a rule; . lists them); * has a note · enter on a lane: its anomalies",
 	}
 }

@@ -439,6 +439,7 @@ func (m *Model) fetchRows() tea.Cmd {
 	m.rowsLoading = true
 	m.rowsErr = nil
 	q := model.AnomalyQuery{Job: m.query.Job, Scope: m.query.Scope, Partition: m.query.Partition, Entity: sel.entity, From: sel.from, To: sel.to}
+	hidden := m.showSuppressed && m.ctx.Cases
 	return view.Fetch(view.FetchMsg{
 		Key:   "anomalies",
 		Label: "anomalies",
@@ -448,6 +449,17 @@ func (m *Model) fetchRows() tea.Cmd {
 			if err != nil {
 				return nil, err
 			}
+			if hidden {
+				cb, err := model.Cases(b)
+				if err != nil {
+					return nil, err
+				}
+				more, err := cb.SuppressedRecords(ctx, q)
+				if err != nil {
+					return nil, fmt.Errorf("suppressed records: %w", err)
+				}
+				rows = append(rows, more...)
+			}
 			return anomaliesMsg{sel: sel, rows: rows}, nil
 		},
 	})
@@ -455,12 +467,18 @@ func (m *Model) fetchRows() tea.Cmd {
 
 func (m *Model) setRows(sel selection, rows []model.Anomaly) {
 	var keep string
+	at := 0
 	if a := m.selected(); a != nil {
 		keep = a.ID
 	}
+	if m.keepRow != "" {
+		// After a reload: the same row, or (when it went, e.g. suppressed)
+		// the one that took its place.
+		keep, at, m.keepRow = m.keepRow, m.keepRowAt, ""
+	}
 	sortAnomalies(rows)
 	m.rows, m.rowsFor, m.rowsLoading = rows, sel, false
-	m.rowSel, m.rowTop = 0, 0
+	m.rowSel, m.rowTop = at, 0
 	m.refilterRows()
 	for i, r := range m.shownRows {
 		if m.rows[r].ID == keep {

@@ -242,6 +242,9 @@ func (m *Model) tableTitle() string {
 	default:
 		parts = append(parts, thousands(len(m.rows)))
 	}
+	if n := m.hiddenRows(); n > 0 {
+		parts = append(parts, thousands(n)+" suppressed")
+	}
 	if m.stateFilter.on {
 		parts = append(parts, "state "+m.stateFilter.String())
 	}
@@ -252,4 +255,15 @@ func (m *Model) tableTitle() string {
 		parts = append(parts, "rows /"+safe.Text(m.rowFilter.text)+"/")
 	}
 	return strings.Join(parts, " · ")
+}
+
+// hiddenRows counts the suppressed records the table lists.
+func (m *Model) hiddenRows() int {
+	n := 0
+	for i := range m.rows {
+		if m.rows[i].SuppressedBy != "" {
+			n++
+		}
+	}
+	return n
 }

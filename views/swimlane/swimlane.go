@@ -15,8 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/auditlens/auditlens/views/cases"
 	"github.com/auditlens/auditlens/views/explorer"
 	"github.com/auditlens/auditlens/views/model"
+	"github.com/auditlens/auditlens/views/rules"
 	"github.com/auditlens/auditlens/views/view"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -66,6 +68,9 @@ type (
 	loadedMsg struct {
 		query model.Query
 		data  model.Swimlane
+		// suppressed is how many records the rules hide (-1 when it could
+		// not be counted).
+		suppressed int
 	}
 	anomaliesMsg struct {
 		sel  selection
@@ -135,6 +140,13 @@ type Model struct {
 	note    view.LineInput
 	noting  bool
 	noteFor string
+
+	suppressed     int  // records the rules hide in the swimlane shown
+	showSuppressed bool // list them in the table anyway, marked
+	// keepRow and keepRowAt are the table row to return to once a reload
+	// (after r, or a rule or case change) lands: by id, else by place.
+	keepRow   string
+	keepRowAt int
 }
 
 type filter struct {
@@ -169,6 +181,12 @@ func (m *Model) bound() boundKeys {
 	hasRow := m.selected() != nil
 	for _, b := range []*key.Binding{&km.MarkNew, &km.Acknowledge, &km.FalsePositive, &km.Escalate, &km.Note} {
 		b.SetEnabled(hasRow)
+	}
+	km.AddToCase.SetEnabled(hasRow && m.ctx.Cases)
+	km.Suppress.SetEnabled(hasRow && m.ctx.Cases)
+	km.ShowSuppressed.SetEnabled(m.ctx.Cases)
+	if m.showSuppressed {
+		km.ShowSuppressed.SetHelp(".", "hide suppressed")
 	}
 	if m.focus == tablePane {
 		km.Open.SetHelp("enter", "open anomaly")
@@ -231,7 +249,7 @@ func (m *Model) Status() view.Status {
 	if m.rowsFor == m.selection() && !m.rowsLoading {
 		counts += " · " + thousands(len(m.shownRows)) + " anomalies"
 	}
-	return view.Status{From: m.data.Axis.Start, To: m.data.Axis.End(), Counts: counts}
+	return view.Status{From: m.data.Axis.Start, To: m.data.Axis.End(), Counts: counts, Suppressed: m.suppressed, SuppressedShown: m.showSuppressed}
 }
 
 // Commands implements view.Commander.
@@ -247,7 +265,7 @@ func (m *Model) Commands() []view.Command {
 		states = append(states, s.String())
 	}
 	states = append(states, "all")
-	return []view.Command{
+	cmds := []view.Command{
 		{Name: "host", Args: "NAME", Help: "go to a host's lane", Complete: m.completeEntity(model.ScopeHost), Check: one},
 		{Name: "container", Args: "NAME", Help: "go to a container's lane", Complete: m.completeEntity(model.ScopeContainer), Check: one},
 		{Name: "state", Args: "STATE", Help: "show only anomalies in a triage state", Complete: prefixed(states), Check: func(args []string) error {
@@ -267,6 +285,16 @@ func (m *Model) Commands() []view.Command {
 			return nil
 		}},
 	}
+	if m.ctx.Cases {
+		cmds = append(cmds, view.Command{Name: "suppressed", Args: "on|off", Help: "list the records suppression rules hide, marked, or not",
+			Complete: prefixed([]string{"on", "off"}), Check: func(args []string) error {
+				if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
+					return errors.New("want on or off")
+				}
+				return nil
+			}})
+	}
+	return cmds
 }
 
 func prefixed(all []string) func(string) []string {
@@ -309,14 +337,18 @@ func (m *Model) SetSize(w, h int) {
 // drops the data shown, as a new job or range makes it misleading.
 func (m *Model) load(fresh bool) tea.Cmd {
 	q := m.ctx.Query
+	// The analyst's place (selected time, lane, table row) survives a
+	// reload: a new job keeps the time and lane, a refresh the row too.
+	if t, ok := m.FocusTime(); ok {
+		m.keepTime = t
+	}
+	if m.pending == "" && m.row > 0 {
+		m.pending = m.entity
+	}
 	if fresh {
-		if t, ok := m.FocusTime(); ok {
-			m.keepTime = t
-		}
-		if m.pending == "" && m.row > 0 {
-			m.pending = m.entity
-		}
 		m.data = nil
+	} else if a := m.selected(); a != nil {
+		m.keepRow, m.keepRowAt = a.ID, m.rowSel
 	}
 	m.query = q
 	m.loading = true
@@ -329,7 +361,15 @@ func (m *Model) load(fresh bool) tea.Cmd {
 			if err != nil {
 				return nil, err
 			}
-			return loadedMsg{query: q, data: s}, nil
+			msg := loadedMsg{query: q, data: s}
+			if cb, err := model.Cases(b); err == nil {
+				// A count that fails says so in the status bar rather than
+				// keeping the swimlane from the analyst.
+				if msg.suppressed, err = cb.SuppressedCount(ctx, q); err != nil {
+					msg.suppressed = -1
+				}
+			}
+			return msg, nil
 		},
 	})
 }
@@ -341,6 +381,7 @@ func (m *Model) Update(msg tea.Msg) (view.View, tea.Cmd) {
 		if msg.query != m.query {
 			return m, nil // an answer to a query the analyst has moved away from
 		}
+		m.suppressed = msg.suppressed
 		return m, m.setData(msg.data)
 	case anomaliesMsg:
 		if msg.sel != m.selection() {
@@ -474,6 +515,16 @@ func (m *Model) keyPress(k tea.KeyMsg) tea.Cmd {
 		m.sort = (m.sort + 1) % 3
 		m.resort()
 		return view.Notice("lanes sorted by " + m.sortDescription())
+	case key.Matches(k, km.AddToCase):
+		if a := m.selected(); a != nil {
+			return cases.AddCmd(m.ctx, *a)
+		}
+	case key.Matches(k, km.Suppress):
+		if a := m.selected(); a != nil {
+			return rules.SuppressCmd(m.ctx, *a)
+		}
+	case key.Matches(k, km.ShowSuppressed):
+		return m.setShowSuppressed(!m.showSuppressed)
 	}
 	return nil
 }

@@ -112,6 +112,9 @@ func cellText(a *model.Anomaly, id columnID, loc *time.Location) string {
 	switch id {
 	case colState:
 		s := a.Triage.State.Short()
+		if a.SuppressedBy != "" {
+			s = "supp" // hidden by a rule: listed only on request
+		}
 		if a.Triage.Note != "" {
 			s += "*"
 		}
@@ -195,6 +198,8 @@ func drawRow(a *model.Anomaly, cols []column, th *view.Theme, loc *time.Location
 		}
 		if !selected {
 			switch {
+			case a.SuppressedBy != "":
+				text = th.Dim.Apply(text)
 			case c.id == colSeverity:
 				text = th.SeverityText[a.Severity()].Apply(text)
 			case c.id == colState && a.Triage.State == model.StateEscalated:
@@ -244,7 +249,7 @@ func rowMatches(a *model.Anomaly, re *regexp.Regexp) bool {
 	}
 	if re.MatchString(a.Entity) || re.MatchString(a.Executable) || re.MatchString(a.Detector) ||
 		re.MatchString(a.Why) || re.MatchString(a.Triage.Note) || re.MatchString(a.Triage.State.String()) ||
-		re.MatchString(a.Function) || re.MatchString(model.Describe(*a)) {
+		re.MatchString(a.Function) || re.MatchString(model.Describe(*a)) || (a.SuppressedBy != "" && re.MatchString("suppressed "+a.SuppressedBy)) {
 		return true
 	}
 	for _, in := range a.Influencers {

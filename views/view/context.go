@@ -17,6 +17,16 @@ type Context struct {
 	// Focus is the selected time that survives a drill-down and the way back.
 	Focus time.Time
 	Now   func() time.Time
+	// Cases says the backend keeps cases and suppression rules
+	// (model.Cases): the screens offer their keys.
+	Cases bool
+	// CaseFile is the saved case file the console runs on; its Name is
+	// empty when it runs on a cache.
+	CaseFile model.CaseFile
+	// ReadOnly, when set, is the backend's refusal of every change (a case
+	// file opened without --edit); screens show it instead of opening a
+	// form whose answer would be refused.
+	ReadOnly error
 }
 
 // Job returns the current job, and false when the query names an unknown one.

@@ -33,7 +33,12 @@
 //     that asked, even if another screen is on top by then. A late result of
 //     a screen that was closed is dropped; a newer fetch with the same key
 //     supersedes (and cancels) an older one. The drill-down screens reach
-//     the backend's drill-down side with model.DrillDown(b) inside Run.
+//     the backend's drill-down side with model.DrillDown(b) inside Run, the
+//     case and rule screens its case side with model.Cases(b); the shell
+//     says whether there is one in Context.Cases.
+//   - Changes: a screen that changed what the backend answers (a rule, a
+//     case, a note) returns Changed(text); the shell shows the text and
+//     sends every screen a RefreshMsg, so all of them answer again.
 //   - Messages: every command a screen returns is tagged with the screen's
 //     identity by the shell, so its results come back to the same screen. Use
 //     tea.Batch to combine commands; tea.Sequence escapes the tagging.
@@ -106,6 +111,11 @@ type Statuser interface {
 type Status struct {
 	From, To time.Time // the range actually shown; zero when unknown
 	Counts   string    // e.g. "1,000 hosts · 37 anomalies"
+	// Suppressed is how many records suppression rules hide in what the
+	// screen shows; negative when it could not be counted.
+	Suppressed int
+	// SuppressedShown says the hidden records are listed anyway, marked.
+	SuppressedShown bool
 }
 
 // Commander screens add their own : commands. The shell completes and checks
@@ -122,6 +132,10 @@ type Command struct {
 	// Complete offers values for the argument being typed (prefix may be
 	// empty); nil means the argument is free text.
 	Complete func(prefix string) []string
+	// CompleteArgs, when set, is used instead of Complete and also gets the
+	// arguments typed before the one being completed, for commands whose
+	// arguments depend on each other (:case save NAME FILE).
+	CompleteArgs func(before []string, prefix string) []string
 	// Check validates the arguments before the command is sent; nil accepts
 	// anything.
 	Check func(args []string) error
@@ -156,6 +170,11 @@ type (
 	// SetQueryMsg asks the shell to look at another job, scope, partition or
 	// range; the shell checks it and tells every screen with QueryChangedMsg.
 	SetQueryMsg struct{ Query model.Query }
+	// ChangedMsg says the asking screen changed what the backend answers
+	// (a rule, a case, a note); the shell shows Text and tells every screen
+	// with RefreshMsg. It is handled even when the screen closed meanwhile,
+	// so a form can return tea.Batch(Back(), Changed(...)).
+	ChangedMsg struct{ Text string }
 	// NoticeMsg shows a short message (or an error) in the hint bar.
 	NoticeMsg struct {
 		Text string
@@ -181,7 +200,8 @@ type (
 type (
 	// QueryChangedMsg says the shell now looks at Query; reload.
 	QueryChangedMsg struct{ Query model.Query }
-	// RefreshMsg says the data was re-run; reload what is shown.
+	// RefreshMsg says the data was re-run or changed; reload what is
+	// shown, keeping the analyst's place.
 	RefreshMsg struct{}
 	// FetchFailedMsg says a fetch of the screen failed or was cancelled
 	// (errors.Is(Err, context.Canceled)).
@@ -220,6 +240,9 @@ func Failure(err error) tea.Cmd { return func() tea.Msg { return NoticeMsg{Err: 
 
 // Fetch returns the command that asks the shell to run a backend call.
 func Fetch(f FetchMsg) tea.Cmd { return func() tea.Msg { return f } }
+
+// Changed returns the command that tells the shell the data changed.
+func Changed(text string) tea.Cmd { return func() tea.Msg { return ChangedMsg{Text: text} } }
 
 // Send returns a command that delivers msg; for emitting typed messages.
 func Send(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }

@@ -1,0 +1,81 @@
+package listing
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/auditlens/auditlens/views/view"
+)
+
+var cols = []Column{
+	{Header: "name", Min: 10, Max: 20, Keep: 0},
+	{Header: "n", Min: 3, Max: 3, Keep: 1, Right: true},
+	{Header: "when", Min: 12, Max: 12, Keep: 2},
+	{Header: "note", Min: 8, Max: 40, Keep: 3},
+}
+
+func TestLayout(t *testing.T) {
+	tests := []struct {
+		width      int
+		wantIdx    []int
+		wantWidths []int
+	}{
+		{width: 12, wantIdx: []int{0}, wantWidths: []int{11}}, // one column takes the room but the caret
+		{width: 16, wantIdx: []int{0, 1}, wantWidths: []int{11, 3}},
+		{width: 28, wantIdx: []int{0, 1, 2}, wantWidths: []int{10, 3, 12}},
+		{width: 37, wantIdx: []int{0, 1, 2, 3}, wantWidths: []int{10, 3, 12, 8}},
+		{width: 47, wantIdx: []int{0, 1, 2, 3}, wantWidths: []int{15, 3, 12, 13}},
+		{width: 200, wantIdx: []int{0, 1, 2, 3}, wantWidths: []int{20, 3, 12, 40}},
+	}
+	for _, tt := range tests {
+		idx, widths := Layout(cols, tt.width)
+		if !reflect.DeepEqual(idx, tt.wantIdx) || !reflect.DeepEqual(widths, tt.wantWidths) {
+			t.Errorf("Layout(%d) = %v %v, want %v %v", tt.width, idx, widths, tt.wantIdx, tt.wantWidths)
+		}
+		used := 1 + len(widths) - 1
+		for _, w := range widths {
+			used += w
+		}
+		if used > tt.width && tt.width >= 12 {
+			t.Errorf("Layout(%d) uses %d cells", tt.width, used)
+		}
+	}
+}
+
+func TestRow(t *testing.T) {
+	th := view.PlainTheme()
+	idx, widths := Layout(cols, 40)
+	cells := []string{"a-very-long-case-name-indeed", "7", "Nov 02 03:00", "note"}
+	row := Row(cols, idx, widths, cells, th, true, true, nil)
+	if !strings.HasPrefix(row, ">a-very-long…") || view.Width(row) > 40 || !strings.Contains(row, "  7 ") {
+		t.Errorf("selected row %q", row)
+	}
+	row = Row(cols, idx, widths, cells, th, false, true, func(col int, s string) string { return strings.ToUpper(s) })
+	if !strings.HasPrefix(row, " A-VERY") {
+		t.Errorf("painted row %q", row)
+	}
+	if h := Header(cols, idx, widths, th); !strings.HasPrefix(h, " name") {
+		t.Errorf("header %q", h)
+	}
+}
+
+func TestCursor(t *testing.T) {
+	var c Cursor
+	c.Move(5, 10, 3)
+	if c.Sel != 5 || c.Top != 3 {
+		t.Errorf("after 5 down: %+v", c)
+	}
+	c.Move(100, 10, 3)
+	if c.Sel != 9 || c.Top != 7 {
+		t.Errorf("after the bottom: %+v", c)
+	}
+	c.Clamp(4, 3) // the list shrank
+	if c.Sel != 3 || c.Top != 1 {
+		t.Errorf("after shrinking: %+v", c)
+	}
+	c.Clamp(0, 3)
+	if c.Sel != 0 || c.Top != 0 {
+		t.Errorf("empty list: %+v", c)
+	}
+}
