@@ -153,8 +153,10 @@ func (m *matrixTally) report(t *testing.T) {
 			t.Logf("    missed %s", miss)
 		}
 		// Every incident should reach major: the analyst reads majors first.
-		// The misses allowed are those the engine still has (a gentle night
-		// rise on a fleet of four days, a short recon sweep on a busy host).
+		// The misses allowed are those the engine still has: a night rise on
+		// a bastion, whose bursty interactive sessions drown the rise of its
+		// few scheduled jobs, and one on a database's first Saturday night,
+		// before the weekend has a shape of its own.
 		allowed := knownMisses[k]
 		if testing.Short() {
 			allowed = knownMissesShort[k]
@@ -169,7 +171,7 @@ func (m *matrixTally) report(t *testing.T) {
 	}
 	// Ceilings on false majors and criticals per 100 entity-days, just above
 	// what the engine reaches.
-	ceilings := map[string][2]float64{"rare": {1.5, 1.3}, "rate": {4.3, 1.4}}
+	ceilings := map[string][2]float64{"rare": {1.5, 1.3}, "rate": {3.8, 1.2}}
 	if testing.Short() {
 		ceilings = map[string][2]float64{"rare": {10.5, 7}, "rate": {5, 2}}
 	}
@@ -193,8 +195,8 @@ func (m *matrixTally) report(t *testing.T) {
 // knownMisses are the incidents per kind the matrix may leave under major,
 // over all sizes and over the small fleets only (-short).
 var (
-	knownMisses      = map[fleetgen.Kind]int{fleetgen.KindNightRise: 5, fleetgen.KindReconBurst: 2}
-	knownMissesShort = map[fleetgen.Kind]int{fleetgen.KindNightRise: 3, fleetgen.KindReconBurst: 2}
+	knownMisses      = map[fleetgen.Kind]int{fleetgen.KindNightRise: 3}
+	knownMissesShort = map[fleetgen.Kind]int{fleetgen.KindNightRise: 2}
 )
 
 func b2i(b bool) int {

@@ -43,11 +43,28 @@ import (
 // go, while one extraordinary spree (p = 1e-7: weight 0.03) barely moves it
 // and a second one a day later still scores.
 //
-// Multi-bucket: the sum of the last 12 buckets, each clipped at mu + 3 sd so
-// one spike cannot echo through the window, against the sum of their
-// expectations, with a variance inflation learned from the window's residuals
-// (seasonal misfit makes neighbouring residuals agree). A gentle sustained
-// rise that no single bucket shows scores here; multi_bucket_impact says so.
+// Breadth: a burst also counts the executables that ran above their usual
+// rate in it and never did so in an earlier burst of any partition. Bursts
+// learn their breadth with their size, and the burst share of the tail is
+// the share of bursts at least that large times the share at least that
+// broad (prior: no news up to 3 such executables, then halving every 2). An
+// admin login's motd scripts burst on every host early on; an intruder's
+// recon sweep (whoami, id, hostname, netstat, last, find...) is a dozen
+// executables no burst ever held, on a host whose builds make it busier.
+//
+// Multi-bucket: the sum of the last 12 buckets, and of a long window of 8
+// hours (32 buckets of 15 minutes; off when that is not longer than 12
+// buckets), each bucket clipped at mu + 3 sd so one spike cannot echo through
+// the window, against the sum of their expectations, with a variance
+// inflation learned per window from its residuals (seasonal misfit makes
+// neighbouring residuals agree). A window scores only while at least 70% of
+// its buckets are above expected: a rise lifts most buckets, while a few
+// clipped bursts in a calm window lift few (and under the null fewer than
+// half of a skewed count's buckets exceed its mean). Each window's
+// probability is corrected for its own looks per day and the smaller one
+// speaks. A gentle sustained rise that no single bucket shows scores here,
+// the 12-bucket window for an hour or two of it, the long one for a night;
+// multi_bucket_impact says so.
 //
 // Learning never takes an anomaly in whole: a bucket above mu + 3 sd updates
 // the model with the bound, loosening over six hours of sustained excess so a
@@ -55,15 +72,19 @@ import (
 //
 // Better than Elastic, the probability of a record is per day of the
 // partition: 1 - (1 - p)^(buckets per day), the chance that a whole day would
-// hold a bucket this extreme (for the window: about half a day's buckets, see
-// multiPerDay). A calibrated model fed a constant workload otherwise produces
+// hold a bucket this extreme (for a window of n buckets: 12 N / n looks for N
+// buckets a day, see multiPerDay). A calibrated model fed a constant workload otherwise produces
 // a chance "major" anomaly on every host every few days.
 
 const (
 	mbWindow       = 12
-	phiPrior       = 0.1  // prior over-dispersion while data is scarce
-	phiMin         = 0.01 // never trust a model tighter than Poisson plus 10% CV
-	muFloor        = 0.1  // a partition is never certainly silent
+	mbLong         = 32       // most buckets of the long window: a night's rise
+	mbLongSpan     = 8 * 3600 // seconds the long window covers, at most mbLong buckets
+	mbUpShare      = 0.7      // of a window's buckets above expected, for it to score
+	mbLooks        = 12.0     // independent looks per day at an n-bucket window, times n / buckets per day
+	phiPrior       = 0.1      // prior over-dispersion while data is scarce
+	phiMin         = 0.01     // never trust a model tighter than Poisson plus 10% CV
+	muFloor        = 0.1      // a partition is never certainly silent
 	bandZ          = 1.959963984540054
 	winsorZ        = 3.0
 	influenceFloor = 0.5 // ml-cpp's influence cutoff
@@ -73,6 +94,9 @@ const (
 	burstPrior     = 1.0  // pseudo-bursts in the prior tail
 	burstRatePrior = 0.1  // pseudo-bursts in burstRateObs pseudo-observations
 	burstRateObs   = 10.0
+	breadthBins    = 32  // distinct executables above their usual rate, capped
+	breadthFree    = 3   // a burst this broad or narrower is no news
+	breadthHalf    = 2.0 // further executables that halve the prior tail
 )
 
 type rateDetector struct {
@@ -88,6 +112,7 @@ type rateDetector struct {
 	shareDecay    float64 // per bucket with data
 	mbDecay       float64 // per observation: three days
 	states        []*rateState
+	longN         int // buckets of the long window; off when no longer than mbWindow
 	keepModel     bool
 	modelFor      map[string]bool // nil: every partition
 
@@ -99,6 +124,10 @@ type rateDetector struct {
 	fleetDrivers []int32
 	fleetSize    []float64
 	pendDrivers  []pendingDriver
+	// Per global executable: whether it ran above its usual rate in a
+	// burst on any partition, updated when a bucket ends.
+	fleetSeen []bool
+	pendSeen  []int32
 }
 
 // pendingDriver is a partition's burst driver waiting for the bucket to end.
@@ -136,15 +165,16 @@ type rateState struct {
 	dispM1   float64
 	dispM2   float64
 	dispW    float64
-	win      [mbWindow]winEntry
+	win      [mbLong]winEntry // the latest buckets, a ring
 	winN     int
 	winPos   int
-	mbSq     float64
-	mbW      float64
+	mbSq     [2]float64 // per window (short, long): decayed z^2 and weight
+	mbW      [2]float64
 	over     int32
 	// Burst history, scaled by burstSc: sizes per bin, their total, and the
 	// decayed number of observations.
 	burst    [burstBins]float64
+	breadth  [breadthBins]float64 // the same bursts by breadth
 	burstTot float64
 	burstSc  float64
 	burstObs float64
@@ -158,6 +188,7 @@ type rateState struct {
 	drive     []float64
 	driveSize []float64
 	drove     []bool
+	burstSeen []bool // per local executable: ran above its usual rate in a burst
 	points    []ModelPoint
 }
 
@@ -185,6 +216,7 @@ func newRateDetector(r *Runner) *rateDetector {
 		dispDecay:     1 - 1/(7*bpd),
 		shareDecay:    1 - 1/(7*bpd),
 		mbDecay:       1 - 1/(3*bpd),
+		longN:         int(min(mbLong, max(1, mbLongSpan/r.span))),
 		keepModel:     r.opts.KeepModel,
 	}
 	if d.keepModel && len(r.opts.ModelPartitions) > 0 {
@@ -347,42 +379,45 @@ func (d *rateDetector) step(r *Runner, f *frame, t *table) {
 		})
 	}
 	ycMB := math.Min(yo, pr.mu+winsorZ*sd) // this bucket's share of the window
-	var S, M, V float64
-	full := st.winN == mbWindow
-	if full {
-		for i := 0; i < mbWindow; i++ {
-			if i == st.winPos { // the oldest entry leaves the window
-				continue
-			}
-			S, M, V = S+st.win[i].y, M+st.win[i].mu, V+st.win[i].v
-		}
-		S, M, V = S+ycMB, M+pr.mu, V+pr.v
-	}
-	rho := 1.0
-	if st.mbW > 0 {
-		rho = math.Max(1, st.mbSq/st.mbW)
+	wins := [2]winSum{st.windowSum(mbWindow, ycMB, pr), st.windowSum(d.longN, ycMB, pr)}
+	// The long window scores once the daily shape has had two days, as its
+	// inflation learns, and once it holds only buckets the model scored:
+	// before that an evening's sum mostly measures the model's ignorance.
+	if d.longN <= mbWindow || float64(st.nObs) < 2*d.bucketsPerDay || st.nObs-d.learn < int32(d.longN)-1 {
+		wins[1].full = false
 	}
 	p1, pFam := 1.0, 1.0
 	burst := yo > pr.mu+winsorZ*sd
-	fam := 0.0
+	fam, breadth := 0.0, 0
 	if burst {
 		fam = d.familiarity(r, t, st, pr.mu+off, burstSize(yo, pr.mu))
+		breadth = d.burstBreadth(r, t, st, pr.mu+off)
 	}
 	if !learning {
-		p1 = d.singleP(st, yo, pr.mu, pr.v)
+		p1 = d.singleP(st, yo, pr.mu, pr.v, breadth)
 		pFam = p1
 		if keep := familiarKeep(fam); keep < 1 && p1 < 1 {
 			pFam = math.Exp(keep * math.Log(p1))
 		}
-		pm := 1.0
-		if full && yo >= pr.mu {
-			pm = quickUpper(S, M, rho*V)
+		// The window that gives the smaller probability, after each one's
+		// correction for its looks per day, speaks for the bucket.
+		pm, pmDay, win := 1.0, 1.0, 0
+		if yo >= pr.mu {
+			for i, w := range wins {
+				if !w.full || float64(w.up) < mbUpShare*float64(w.n) {
+					continue
+				}
+				p := quickUpper(w.S, w.M, st.inflation(i)*w.V)
+				if pd := d.multiPerDay(p, w.n); pd < pmDay {
+					pm, pmDay, win = p, pd, i
+				}
+			}
 		}
-		pDay := math.Min(perDay(pFam, d.bucketsPerDay), d.multiPerDay(pm))
+		pDay := math.Min(perDay(pFam, d.bucketsPerDay), pmDay)
 		raw := AnomalyScore(pDay)
 		if raw > 0 {
 			r.hist.add(raw, 1)
-			r.cands = append(r.cands, d.record(r, f, t, st, pr, y, off, p1, pFam, fam, pm, pDay, raw, S, M, point))
+			r.cands = append(r.cands, d.record(r, f, t, st, pr, y, off, p1, pFam, fam, pm, pmDay, pDay, raw, wins[win], breadth, point))
 		} else {
 			r.hist.add(0, 1)
 		}
@@ -395,7 +430,7 @@ func (d *rateDetector) step(r *Runner, f *frame, t *table) {
 		}
 		d.learnDrivers(r, t, st, pr.mu+off, burstSize(yo, pr.mu), w)
 	}
-	d.learnBucket(st, f.cal, pr, yo, ycMB, S, M, V, full, p1)
+	d.learnBucket(st, f.cal, pr, yo, ycMB, wins, p1, breadth)
 	d.learnShares(r, f, t, st)
 }
 
@@ -519,6 +554,13 @@ func (d *rateDetector) foldDrivers() {
 		d.fleetSize[p.exe] = math.Max(d.fleetSize[p.exe], p.size)
 	}
 	d.pendDrivers = d.pendDrivers[:0]
+	for _, x := range d.pendSeen {
+		for int(x) >= len(d.fleetSeen) {
+			d.fleetSeen = append(d.fleetSeen, false)
+		}
+		d.fleetSeen[x] = true
+	}
+	d.pendSeen = d.pendSeen[:0]
 }
 
 // perDay is the chance that n independent tests give a probability at most
@@ -533,18 +575,58 @@ func perDay(p, n float64) float64 {
 	return math.Max(SmallestProbability, -math.Expm1(n*math.Log1p(-p)))
 }
 
-// multiPerDay corrects a window's probability for the windows in a day. The
-// window slides one bucket at a time, so neighbouring windows share 11 of 12
-// buckets; at the levels that matter (3.5 to 4.5 standard deviations) the
-// number of independent looks at the maximum of a sliding sum is about
-// n u^2 / (2 L), roughly half the buckets of a day, not a twelfth.
-func (d *rateDetector) multiPerDay(p float64) float64 {
-	return perDay(p, math.Max(1, d.bucketsPerDay/2))
+// multiPerDay corrects the probability of an n-bucket window for the windows
+// in a day. The window slides one bucket at a time, so neighbouring windows
+// share n-1 of n buckets; the number of independent looks at the maximum of a
+// sliding sum over N buckets is about N u^2 / (2 n) at u standard deviations,
+// 8 to 12 N / n where records turn major. The upper end is taken (a day's
+// buckets for the 12-bucket window, 36 for the long one of 32): the windows'
+// sums are skewed, and on quiet synthetic fleets the lower end let chance
+// sustained rises reach major.
+func (d *rateDetector) multiPerDay(p float64, n int) float64 {
+	return perDay(p, math.Max(1, d.bucketsPerDay*mbLooks/float64(n)))
+}
+
+// winSum is a window's total, expected total and variance, this bucket
+// included; full is false until the partition has n buckets behind it.
+type winSum struct {
+	S, M, V float64
+	n, up   int // buckets, and those above expected
+	full    bool
+}
+
+// windowSum sums the latest n-1 buckets of the ring and this one (yc, with
+// the prediction pr).
+func (st *rateState) windowSum(n int, yc float64, pr prediction) winSum {
+	w := winSum{n: n}
+	if st.winN < n {
+		return w
+	}
+	for k := 1; k < n; k++ {
+		e := &st.win[(st.winPos-k+mbLong)%mbLong]
+		w.S, w.M, w.V = w.S+e.y, w.M+e.mu, w.V+e.v
+		if e.y > e.mu {
+			w.up++
+		}
+	}
+	w.S, w.M, w.V, w.full = w.S+yc, w.M+pr.mu, w.V+pr.v, true
+	if yc > pr.mu {
+		w.up++
+	}
+	return w
+}
+
+// inflation is window i's learned variance inflation, at least 1.
+func (st *rateState) inflation(i int) float64 {
+	if st.mbW[i] > 0 {
+		return math.Max(1, st.mbSq[i]/st.mbW[i])
+	}
+	return 1
 }
 
 // singleP is the probability of a bucket count at least y: the negative
 // binomial core mixed with the partition's bursts, doubled as ml-cpp does.
-func (d *rateDetector) singleP(st *rateState, y, mu, v float64) float64 {
+func (d *rateDetector) singleP(st *rateState, y, mu, v float64, breadth int) float64 {
 	sd := math.Sqrt(v)
 	if y <= mu+sd {
 		return 1
@@ -557,7 +639,7 @@ func (d *rateDetector) singleP(st *rateState, y, mu, v float64) float64 {
 	}
 	tail := (1 - pi) * core
 	if bound := mu + winsorZ*sd; y > bound {
-		tail += pi * d.burstTail(st, burstSize(y, mu))
+		tail += pi * d.burstTail(st, burstSize(y, mu)) * d.breadthTail(st, breadth)
 	} else {
 		tail += pi
 	}
@@ -579,14 +661,58 @@ func (d *rateDetector) burstTail(st *rateState, m float64) float64 {
 	return (above/st.burstSc + burstPrior*prior) / (st.burstTot/st.burstSc + burstPrior)
 }
 
+// breadthTail is the share of the partition's bursts at least as broad as
+// breadth (distinct executables above their usual rate), the prior included:
+// no news up to breadthFree, then halving every breadthHalf executables. A
+// build or a package update bursts with a handful of executables again and
+// again; an intruder's recon sweep runs twenty different ones in minutes.
+func (d *rateDetector) breadthTail(st *rateState, breadth int) float64 {
+	if breadth <= breadthFree {
+		return 1
+	}
+	prior := math.Exp2(-float64(breadth-breadthFree) / breadthHalf)
+	above := 0.0
+	for b := min(breadth, breadthBins-1); b < breadthBins; b++ {
+		above += st.breadth[b]
+	}
+	return (above/st.burstSc + burstPrior*prior) / (st.burstTot/st.burstSc + burstPrior)
+}
+
+// burstBreadth is how many distinct executables ran at least one execution
+// above their usual share of the expected total and never did so in an
+// earlier burst, on this partition or any other (an admin login's motd
+// scripts burst on every host of the fleet); it marks them as seen in a
+// burst, for the fleet when the bucket ends.
+func (d *rateDetector) burstBreadth(r *Runner, t *table, st *rateState, expected float64) int {
+	for n := len(t.cells); len(st.burstSeen) < n; {
+		st.burstSeen = append(st.burstSeen, false)
+	}
+	n := 0
+	for _, c := range d.executableExcess(r, t, st, expected) {
+		if c.excess < 1 || st.burstSeen[c.id] {
+			continue
+		}
+		st.burstSeen[c.id] = true
+		x := t.cells[c.id].exe
+		if int(x) >= len(d.fleetSeen) || !d.fleetSeen[x] {
+			n++
+		}
+		d.pendSeen = append(d.pendSeen, x)
+	}
+	return n
+}
+
 // learnBurst adds a bucket above mu + 3 sd to the burst history, weighted by
 // how possible it looked, and ages the history by one observation.
-func (d *rateDetector) learnBurst(st *rateState, y, mu, v, p float64) {
+func (d *rateDetector) learnBurst(st *rateState, y, mu, v, p float64, breadth int) {
 	st.burstSc /= d.dispDecay
 	st.burstObs = d.dispDecay*st.burstObs + 1
 	if st.burstSc > rescaleAt {
 		for i := range st.burst {
 			st.burst[i] /= st.burstSc
+		}
+		for i := range st.breadth {
+			st.breadth[i] /= st.burstSc
 		}
 		st.burstTot /= st.burstSc
 		st.burstSc = 1
@@ -601,6 +727,7 @@ func (d *rateDetector) learnBurst(st *rateState, y, mu, v, p float64) {
 	}
 	b := min(int(math.Max(burstSize(y, mu), 0)/burstBinWidth), burstBins-1)
 	st.burst[b] += w * st.burstSc
+	st.breadth[min(breadth, breadthBins-1)] += w * st.burstSc
 	st.burstTot += w * st.burstSc
 }
 
@@ -620,15 +747,17 @@ func quickUpper(y, mu, v float64) float64 {
 func (d *rateDetector) start(st *rateState, yo float64) {
 	st.started = true
 	st.levY, st.levE = math.Max(yo, 0), 1
-	st.mbSq, st.mbW = 1.5*d.bucketsPerDay, d.bucketsPerDay
+	for i := range st.mbSq {
+		st.mbSq[i], st.mbW[i] = 1.5*d.bucketsPerDay, d.bucketsPerDay
+	}
 	st.nObs = 1
 }
 
 // learnBucket folds one observation into the model.
-func (d *rateDetector) learnBucket(st *rateState, cal calendar, pr prediction, yo, ycMB, S, M, V float64, full bool, p1 float64) {
+func (d *rateDetector) learnBucket(st *rateState, cal calendar, pr prediction, yo, ycMB float64, wins [2]winSum, p1 float64, breadth int) {
 	sd := math.Sqrt(pr.v)
 	if st.nObs >= d.learn {
-		d.learnBurst(st, yo, pr.mu, pr.v, p1)
+		d.learnBurst(st, yo, pr.mu, pr.v, p1, breadth)
 	}
 	yu := yo
 	if st.nObs >= d.learn {
@@ -673,14 +802,16 @@ func (d *rateDetector) learnBucket(st *rateState, cal calendar, pr prediction, y
 	// Multi-bucket window and its variance inflation.
 	// The window's variance inflation is learned once the daily shape has had
 	// two days: before that the sums mostly measure the model's own ignorance.
-	if full && V > 0 && float64(st.nObs) >= 2*d.bucketsPerDay {
-		z2 := (S - M) * (S - M) / V
-		st.mbSq = d.mbDecay*st.mbSq + math.Min(z2, 9)
-		st.mbW = d.mbDecay*st.mbW + 1
+	for i, w := range wins {
+		if w.full && w.V > 0 && float64(st.nObs) >= 2*d.bucketsPerDay {
+			z2 := (w.S - w.M) * (w.S - w.M) / w.V
+			st.mbSq[i] = d.mbDecay*st.mbSq[i] + math.Min(z2, 9)
+			st.mbW[i] = d.mbDecay*st.mbW[i] + 1
+		}
 	}
 	st.win[st.winPos] = winEntry{y: ycMB, mu: pr.mu, v: pr.v}
-	st.winPos = (st.winPos + 1) % mbWindow
-	if st.winN < mbWindow {
+	st.winPos = (st.winPos + 1) % mbLong
+	if st.winN < mbLong {
 		st.winN++
 	}
 	st.nObs++
@@ -753,10 +884,10 @@ func (d *rateDetector) learnShares(r *Runner, f *frame, t *table, st *rateState)
 }
 
 func (d *rateDetector) record(r *Runner, f *frame, t *table, st *rateState, pr prediction,
-	y, off, p1, pFam, fam, pm, pDay, raw, S, M float64, point int32) candidate {
+	y, off, p1, pFam, fam, pm, pmDay, pDay, raw float64, win winSum, breadth int, point int32) candidate {
 	lower := countQuantile(pr.mu, pr.v, -bandZ) + off
 	upper := countQuantile(pr.mu, pr.v, bandZ) + off
-	multi := d.multiPerDay(pm) < perDay(pFam, d.bucketsPerDay) // which made the record
+	multi := pmDay < perDay(pFam, d.bucketsPerDay) // which made the record
 	impact := multiBucketImpact(pFam, pm)
 	rec := Record{
 		PartitionFieldName: r.job.PartitionFieldName(),
@@ -770,20 +901,22 @@ func (d *rateDetector) record(r *Runner, f *frame, t *table, st *rateState, pr p
 			UpperConfidenceBound:    upper,
 			SingleBucketProbability: pFam,
 			BurstFamiliarity:        fam,
+			BurstBreadth:            breadth,
 			MultiBucketProbability:  pm,
 		},
 	}
-	if st.winN == mbWindow {
-		rec.Explanation.MultiBucketActual = S + mbWindow*off
-		rec.Explanation.MultiBucketTypical = M + mbWindow*off
+	if win.full {
+		rec.Explanation.MultiBucketActual = win.S + float64(win.n)*off
+		rec.Explanation.MultiBucketTypical = win.M + float64(win.n)*off
+		rec.Explanation.MultiBucketBuckets = win.n
 	}
-	// Influence is measured on the single bucket. A record made by the
-	// 12-bucket window is a sustained shift of the whole partition: this
+	// Influence is measured on the single bucket. A record made by a
+	// window is a sustained shift of the whole partition: this
 	// bucket's split says little about it, so it names the partition only
 	// and the sentence lists the largest contributors.
 	yo := y - off
 	without := func(x float64) (p, pRec float64) {
-		p = d.singleP(st, yo-x, pr.mu, pr.v)
+		p = d.singleP(st, yo-x, pr.mu, pr.v, breadth)
 		return p, perDay(p, d.bucketsPerDay)
 	}
 	pUsed := p1
@@ -922,12 +1055,15 @@ func rateWhy(y, typical, lower, upper float64, multi bool, ex Explanation, drive
 	var b strings.Builder
 	if multi {
 		fmt.Fprintf(&b, "sustained rise: %.0f executions in the last %d buckets vs %.0f expected; this bucket %.0f vs %.0f expected",
-			ex.MultiBucketActual, mbWindow, ex.MultiBucketTypical, y, typical)
+			ex.MultiBucketActual, ex.MultiBucketBuckets, ex.MultiBucketTypical, y, typical)
 	} else {
 		fmt.Fprintf(&b, "%.0f executions vs %.0f expected (95%% band %.0f-%.0f)", y, typical, lower, upper)
 	}
 	if ex.BurstFamiliarity >= 0.1 {
 		fmt.Fprintf(&b, "; %.0f%% of the excess from executables that burst like this before", 100*ex.BurstFamiliarity)
+	}
+	if ex.BurstBreadth > breadthFree {
+		fmt.Fprintf(&b, "; %d executables no burst on any host ran before", ex.BurstBreadth)
 	}
 	if len(drivers) > 0 {
 		fmt.Fprintf(&b, "; driven by %s", strings.Join(sortedCopy(drivers), ", "))

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -216,4 +218,79 @@ func TestRateEmptyBuckets(t *testing.T) {
 	if len(count.Records)+len(nonZero.Records) != 0 {
 		t.Errorf("a perfectly regular container made %d records", len(count.Records)+len(nonZero.Records))
 	}
+}
+
+func TestRateNightLongRiseScoresThroughLongWindow(t *testing.T) {
+	// Over seven night hours a host's usual executables rise to about three
+	// times their level: a ramp of two hours, three at the peak, a ramp of
+	// two. No bucket stands out, and an hour or two of it hardly does.
+	f := newSynthFleet(6, 10)
+	night := 8*96 + 84 // 21:00 on the ninth day
+	f.inject = func(h, b int, emit func(string, int64)) {
+		if h != 4 || b < night || b >= night+28 {
+			return
+		}
+		x := b - night
+		w := min(1, float64(x+1)/8, float64(28-x)/8)
+		if n := int64(math.Round(5 * w)); n > 0 {
+			emit(synthExe(0), n)
+			emit(synthExe(1), (n+1)/2)
+		}
+	}
+	res := runSynth(t, mustJob(t, "host_high_process_rate"), DefaultOptions(), f)
+	best := Record{}
+	for _, r := range res.Records {
+		ts := (r.Timestamp/1000 - f.start) / f.span
+		if r.Entity == "host-04" && ts >= int64(night) && ts < int64(night)+40 && r.RecordScore > best.RecordScore {
+			best = r
+		}
+	}
+	t.Logf("best %.1f: %s", best.RecordScore, best.Why)
+	if best.RecordScore < 50 {
+		t.Fatalf("night rise scored at most %.1f", best.RecordScore)
+	}
+	if best.Explanation.MultiBucketBuckets != 32 || !strings.Contains(best.Why, "last 32 buckets") {
+		t.Errorf("top record of the night is not the long window's: %+v", best)
+	}
+}
+
+func TestRateBroadBurstOfNewExecutablesScores(t *testing.T) {
+	// A build host bursts with the compiler every afternoon. On the ninth day
+	// a burst of the same size comes either from the compiler again at
+	// another hour, or from twenty executables no burst ever held.
+	const host = 3
+	build := func(b int) bool { return b%96 == 56 }
+	sweep := 8*96 + 66
+	run := func(broad bool) *Record {
+		f := newSynthFleet(6, 10)
+		f.inject = func(h, b int, emit func(string, int64)) {
+			if h != host {
+				return
+			}
+			switch {
+			case build(b):
+				emit("/usr/bin/cc1", 60)
+			case b == sweep && broad:
+				for k := 0; k < 20; k++ {
+					emit(fmt.Sprintf("/usr/bin/recon%02d", k), 3)
+				}
+			case b == sweep:
+				emit("/usr/bin/cc1", 60)
+			}
+		}
+		res := runSynth(t, mustJob(t, "host_high_process_rate"), DefaultOptions(), f)
+		return recordAt(res, "host-03", f.start+int64(sweep)*f.span)
+	}
+	narrow, broad := run(false), run(true)
+	if broad == nil || broad.RecordScore < 50 || broad.Explanation.BurstBreadth != 20 ||
+		!strings.Contains(broad.Why, "20 executables no burst on any host ran before") {
+		t.Fatalf("broad burst: %+v, want major with a breadth of 20", broad)
+	}
+	if narrow != nil && narrow.RecordScore >= broad.RecordScore {
+		t.Errorf("the familiar compiler burst scored %.1f, the broad one %.1f", narrow.RecordScore, broad.RecordScore)
+	}
+	if narrow != nil && narrow.Explanation.BurstBreadth != 0 {
+		t.Errorf("the compiler's burst has breadth %d", narrow.Explanation.BurstBreadth)
+	}
+	t.Logf("broad %.1f, narrow %v", broad.RecordScore, narrow)
 }

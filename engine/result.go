@@ -55,14 +55,18 @@ type Explanation struct {
 	// value's: the value is that many times rarer than a typical one.
 	ByFieldRelativeRarity float64 `json:"by_field_relative_rarity,omitempty"`
 	// SingleBucketProbability and MultiBucketProbability are the rate
-	// model's probabilities of this bucket alone and of the 12-bucket window
-	// ending here, before the one-day correction that gives Probability.
+	// model's probabilities of this bucket alone and of the window ending
+	// here that counted more (12 buckets, or the long window of a night),
+	// before the one-day correction that gives Probability.
 	SingleBucketProbability float64 `json:"single_bucket_probability,omitempty"`
 	MultiBucketProbability  float64 `json:"multi_bucket_probability,omitempty"`
 	// MultiBucketActual and MultiBucketTypical are the window's total and its
 	// expected total.
 	MultiBucketActual  float64 `json:"multi_bucket_actual,omitempty"`
 	MultiBucketTypical float64 `json:"multi_bucket_typical,omitempty"`
+	// MultiBucketBuckets is the length of that window: 12 buckets, or 32
+	// for the long window that finds a rise over a whole night.
+	MultiBucketBuckets int `json:"multi_bucket_buckets,omitempty"`
 	// PartitionProbability is the rare model's probability for the value in
 	// its partition, before fleet context adjusted it.
 	PartitionProbability float64 `json:"partition_probability,omitempty"`
@@ -71,6 +75,10 @@ type Explanation struct {
 	// partition or across the fleet; the single-bucket evidence keeps the
 	// rest (see the rate model). SingleBucketProbability is after it.
 	BurstFamiliarity float64 `json:"burst_familiarity,omitempty"`
+	// BurstBreadth is how many executables ran above their usual rate in
+	// this burst that no earlier burst on any partition held; a broad burst
+	// of them (a recon sweep) is unlike the partition's recurring bursts.
+	BurstBreadth int `json:"burst_breadth,omitempty"`
 }
 
 // FleetContext is how widely the fleet ran a rare record's executable. For

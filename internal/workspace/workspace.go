@@ -21,7 +21,7 @@ import (
 
 // engineVersion changes whenever the engine's scoring changes, so results
 // cached by an older build are not served as current.
-const engineVersion = "2"
+const engineVersion = "3"
 
 // Workspace answers detection questions from one cache.
 type Workspace struct {
