@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -543,4 +544,32 @@ func TestCountsSparseExecutableIDs(t *testing.T) {
 	if _, err := readAll(ctx, cc.s, CountQuery{}, countWindowRows); err == nil || !strings.Contains(err.Error(), "more than a count key holds") {
 		t.Errorf("ids past 2^62: %v", err)
 	}
+}
+
+// nextInt reads what strconv reads, on any input: the lists it parses come
+// out of the cache file, which may have been written elsewhere.
+func FuzzNextInt(f *testing.F) {
+	for _, s := range []string{"12,7", "-5", "9223372036854775807", "-9223372036854775808", "1.5", ",,", "0012", "-", "+3", " 4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i := 0; i < len(s); {
+			v, next, ok := nextInt(s, i)
+			field, _, _ := strings.Cut(s[i:], ",")
+			want, err := strconv.ParseInt(field, 10, 64)
+			if strings.HasPrefix(field, "+") {
+				err = errors.New("no sign but minus") // SQLite never writes a plus
+			}
+			if ok != (err == nil) || ok && v != want {
+				t.Fatalf("nextInt(%q, %d) = %d %v, strconv %d %v", s, i, v, ok, want, err)
+			}
+			if !ok {
+				return
+			}
+			if next <= i || next > len(s) {
+				t.Fatalf("nextInt(%q, %d) moved to %d", s, i, next)
+			}
+			i = next
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -129,6 +130,7 @@ func (e *storeError) Unwrap() error { return e.err }
 // back and reported in its InputResult; Ingest goes on with the others and
 // returns all such failures joined. Errors of the cache itself stop it.
 func (s *Store) Ingest(ctx context.Context, inputs []sources.Input, opts IngestOptions) (IngestResult, error) {
+	defer relaxGC()()
 	if opts.Read == nil {
 		opts.Read = sources.Read
 	}
@@ -411,7 +413,19 @@ func (s *Store) ingestInput(ctx context.Context, in sources.Input, opts IngestOp
 		}
 	}
 
-	hashes := startHashing(ctx, plans, loads, candidates)
+	// A raw audit log is hashed by its reader in the same pass; other inputs
+	// are hashed beside the read.
+	inline := in.Format == sources.FormatAuditLog
+	readOpts := sources.Options{Selection: opts.Selection, Host: opts.Host, MaxSamples: opts.MaxSamples}
+	if inline {
+		readOpts.HashPrefixes = make([][]int64, len(plans))
+		for i, p := range plans {
+			if loads[i] != nil {
+				readOpts.HashPrefixes[i] = hashSizes(p, candidates[i])
+			}
+		}
+	}
+	hashes := startHashing(ctx, plans, loads, candidates, inline)
 	defer hashes.stop()
 
 	w, err := newWriter(ctx, s, tx)
@@ -455,7 +469,7 @@ func (s *Store) ingestInput(ctx context.Context, in sources.Input, opts IngestOp
 		}
 		return nil
 	}
-	report, err := opts.Read(ctx, in, sources.Options{Selection: opts.Selection, Host: opts.Host, MaxSamples: opts.MaxSamples}, fn)
+	report, err := opts.Read(ctx, in, readOpts, fn)
 	ir.Report = report
 	if err != nil {
 		var se *storeError
@@ -493,6 +507,16 @@ func (s *Store) ingestInput(ctx context.Context, in sources.Input, opts IngestOp
 		return ir, err
 	}
 	hashed := hashes.wait()
+	for i, sizes := range readOpts.HashPrefixes {
+		if sizes == nil {
+			continue
+		}
+		if h := reports[i].PrefixHashes; len(h) == len(sizes) {
+			hashed[i] = h
+		} else if h, err := sources.PrefixHashes(ctx, plans[i].info, sizes); err == nil {
+			hashed[i] = h // a reader that does not hash, or a read cut short
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return ir, err
 	}
@@ -639,6 +663,23 @@ func absPath(p string) string {
 	return p
 }
 
+// ingestGCPercent lets the heap grow further between collections while an
+// ingest runs: its garbage is short-lived text and records, and collecting it
+// at the default pace costs a good share of the CPU the ingest needs.
+const ingestGCPercent = 400
+
+// relaxGC raises the collector's target for the duration of an ingest and
+// returns what puts it back. A setting already higher, or collection turned
+// off, is left alone.
+func relaxGC() (restore func()) {
+	old := debug.SetGCPercent(ingestGCPercent)
+	if old < 0 || old >= ingestGCPercent {
+		debug.SetGCPercent(old)
+		return func() {}
+	}
+	return func() { debug.SetGCPercent(old) }
+}
+
 // hashing hashes the files being read beside the parse: the whole content,
 // to know the file again when it grows, and the sizes of earlier loads that
 // may be its prefix (they grew into it).
@@ -648,25 +689,17 @@ type hashing struct {
 	hashes [][]string // per file: [content hash, candidate prefix hashes...]
 }
 
-func startHashing(ctx context.Context, plans []filePlan, loads []*loadState, candidates [][]growthCandidate) *hashing {
+func startHashing(ctx context.Context, plans []filePlan, loads []*loadState, candidates [][]growthCandidate, byReader bool) *hashing {
 	hctx, cancel := context.WithCancel(ctx)
 	h := &hashing{cancel: cancel, done: make(chan struct{}), hashes: make([][]string, len(plans))}
 	go func() {
 		defer close(h.done)
 		for i, p := range plans {
-			if loads[i] == nil {
+			if loads[i] == nil || byReader {
 				continue
 			}
-			// A compressed file never grows, so only the prefixes that earlier
-			// loads may share with it are hashed, sparing a second gunzip.
-			sizes := []int64{-1}
-			if !p.info.Gzip {
-				sizes[0] = p.info.ContentSize
-			}
-			for _, c := range candidates[i] {
-				sizes = append(sizes, c.size)
-			}
-			if len(sizes) == 1 && sizes[0] < 0 {
+			sizes := hashSizes(p, candidates[i])
+			if sizes == nil {
 				continue
 			}
 			hs, err := sources.PrefixHashes(hctx, p.info, sizes)
@@ -677,6 +710,24 @@ func startHashing(ctx context.Context, plans []filePlan, loads []*loadState, can
 		}
 	}()
 	return h
+}
+
+// hashSizes lists the prefixes of a file to hash: [content size, candidate
+// sizes...], or nil when there is nothing to hash.
+func hashSizes(p filePlan, candidates []growthCandidate) []int64 {
+	// A compressed file never grows, so only the prefixes that earlier loads
+	// may share with it are hashed, sparing work on a gunzipped stream.
+	sizes := []int64{-1}
+	if !p.info.Gzip {
+		sizes[0] = p.info.ContentSize
+	}
+	for _, c := range candidates {
+		sizes = append(sizes, c.size)
+	}
+	if len(sizes) == 1 && sizes[0] < 0 {
+		return nil
+	}
+	return sizes
 }
 
 // wait returns the hashes once all are done.
