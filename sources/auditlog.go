@@ -63,6 +63,7 @@ func (c auditReadConfig) normalized() auditReadConfig {
 type auditSource struct {
 	path string
 	open func() (io.Reader, io.Closer, error)
+	hash []int64 // prefix sizes to hash while reading (Options.HashPrefixes)
 }
 
 func readAuditLog(ctx context.Context, in Input, opts Options, fn EventFunc) (Report, error) {
@@ -76,6 +77,9 @@ func readAuditLog(ctx context.Context, in Input, opts Options, fn EventFunc) (Re
 	srcs := make([]auditSource, len(in.Files))
 	for i, info := range in.Files {
 		srcs[i] = auditSource{path: info.Path, open: func() (io.Reader, io.Closer, error) { return openContent(info) }}
+		if i < len(opts.HashPrefixes) && len(opts.HashPrefixes[i]) > 0 {
+			srcs[i].hash = opts.HashPrefixes[i]
+		}
 	}
 	return readAuditSources(ctx, srcs, host, opts, defaultAuditReadConfig(), fn)
 }
@@ -96,7 +100,8 @@ type auditChunk struct {
 	lines     int64  // lines this chunk accounts for, text and notes
 	noNewline bool   // text ends a file that did not end with a newline
 	notes     []auditNote
-	fatal     error // the read cannot go on
+	fatal     error    // the read cannot go on
+	hashes    []string // the file's prefix hashes, once read to its end
 
 	recs    []auditRecord // filled by a parser: the records read
 	rejects []auditNote   // filled by a parser: the lines that could not be
@@ -186,6 +191,9 @@ func readAuditSources(ctx context.Context, srcs []auditSource, host string, opts
 		}
 		fr := &asm.reports[c.file]
 		fr.Lines += c.lines
+		if c.hashes != nil {
+			fr.PrefixHashes = c.hashes
+		}
 		// Rejected lines and notes come in line order, chunk after chunk, so
 		// the samples kept are the first ones.
 		for _, n := range c.rejects {
@@ -374,7 +382,13 @@ func splitAuditSources(ctx context.Context, srcs []auditSource, cfg auditReadCon
 			send(&auditChunk{file: int32(i), fatal: err})
 			return
 		}
-		ok := splitAuditFile(ctx, int32(i), src.path, r, cfg, send)
+		var hasher *prefixHasher
+		if len(src.hash) > 0 {
+			// The bytes read for parsing are hashed on the way: one pass.
+			hasher = newPrefixHasher(src.hash)
+			r = hashingReader{r, hasher}
+		}
+		ok := splitAuditFile(ctx, int32(i), src.path, r, hasher, cfg, send)
 		closer.Close()
 		if !ok {
 			return
@@ -385,7 +399,7 @@ func splitAuditSources(ctx context.Context, srcs []auditSource, cfg auditReadCon
 // splitAuditFile cuts one file into chunks of whole lines. A line longer than
 // cfg.maxLine is skipped up to its newline without being held in memory. It
 // returns false when the read must stop.
-func splitAuditFile(ctx context.Context, file int32, path string, r io.Reader, cfg auditReadConfig, send func(*auditChunk) bool) bool {
+func splitAuditFile(ctx context.Context, file int32, path string, r io.Reader, hasher *prefixHasher, cfg auditReadConfig, send func(*auditChunk) bool) bool {
 	buf := make([]byte, 0, cfg.chunkSize)
 	var line int64 // lines of this file already sent
 	skipping := false
@@ -426,6 +440,12 @@ func splitAuditFile(ctx context.Context, file int32, path string, r io.Reader, c
 			if len(data) > 0 {
 				line++
 				if !send(&auditChunk{file: file, firstLine: line, text: string(data), lines: 1, noNewline: true}) {
+					return false
+				}
+			}
+			if hasher != nil && (readErr == io.EOF || errors.Is(readErr, io.ErrUnexpectedEOF)) {
+				// As PrefixHashes: a cut stream still hashes what it holds.
+				if !send(&auditChunk{file: file, hashes: hasher.sums()}) {
 					return false
 				}
 			}

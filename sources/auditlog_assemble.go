@@ -1,18 +1,16 @@
 package sources
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
-	libaudit "github.com/elastic/go-libaudit/v2"
 	"github.com/elastic/go-libaudit/v2/auparse"
 )
 
 const (
-	// reassemblyTimeout is effectively never: the reassembler's timeout runs on
-	// the wall clock, which says nothing about a file, so events complete on
-	// their end marker or when the window is full.
+	// reassemblyTimeout is the Reassembler timeout the window stands for:
+	// effectively never, since the wall clock says nothing about a file, so
+	// events complete on their end marker or when the window is full.
 	reassemblyTimeout = 30 * 24 * time.Hour
 	// A record that goes back this far in serials, or is this much later than
 	// the highest serial seen, starts a new series (reboot): see restarts.
@@ -47,11 +45,12 @@ type auditAssembler struct {
 	event Event
 	strs  map[string]string
 	eoe   auparse.AuditMessage // end-of-event marker for runs that end their event
+	alone [1]*auparse.AuditMessage
 }
 
 type auditNode struct {
 	name     string
-	r        *libaudit.Reassembler
+	r        *auditWindow
 	started  bool
 	high     uint32 // highest serial seen, in the order that survives rollover at 2^32
 	highTime time.Time
@@ -88,17 +87,11 @@ func (a *auditAssembler) node(name string) (*auditNode, error) {
 			}
 		}
 		n := a.order[oldest]
-		if err := n.r.Close(); err != nil {
-			return nil, fmt.Errorf("audit log: flush reassembly: %w", err)
-		}
+		n.r.flush()
 		delete(a.nodes, n.name)
 		a.order = append(a.order[:oldest], a.order[oldest+1:]...)
 	}
-	r, err := libaudit.NewReassembler(a.window, reassemblyTimeout, a)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: start reassembly: %w", err)
-	}
-	n := &auditNode{name: strings.Clone(name), r: r, records: map[uint32]int{}, lastUse: a.pushes}
+	n := &auditNode{name: strings.Clone(name), r: newAuditWindow(a.window, a.ReassemblyComplete), records: map[uint32]int{}, lastUse: a.pushes}
 	a.nodes[n.name] = n
 	a.order = append(a.order, n)
 	return n, nil
@@ -108,7 +101,7 @@ func (a *auditAssembler) node(name string) (*auditNode, error) {
 // it are rejected, so that no input, however forged, grows one event without
 // end.
 func (a *auditAssembler) admit(rec *auditRecord) (bool, error) {
-	if rec.typ >= auparse.AUDIT_DAEMON_START && rec.typ <= auparse.AUDIT_LAST_DAEMON || rec.eoeRun {
+	if isDaemonRecord(rec.typ) || rec.eoeRun {
 		return true, nil
 	}
 	n, err := a.node(rec.node)
@@ -122,10 +115,10 @@ func (a *auditAssembler) admit(rec *auditRecord) (bool, error) {
 // reassembler, or an EOE record alone.
 func (a *auditAssembler) push(rec *auditRecord) error {
 	msg := rec.msg
-	if msg.RecordType >= auparse.AUDIT_DAEMON_START && msg.RecordType <= auparse.AUDIT_LAST_DAEMON {
+	if isDaemonRecord(msg.RecordType) {
 		// auditd's own records count with auditd's serial, not the kernel's:
 		// in the window they would collide with kernel events.
-		a.ReassemblyComplete([]*auparse.AuditMessage{msg})
+		a.pushAlone(msg)
 		return a.err
 	}
 	n, err := a.node(rec.node)
@@ -135,25 +128,36 @@ func (a *auditAssembler) push(rec *auditRecord) error {
 	if n.restarts(msg) {
 		// Flush the old series whole, so no event of it waits in the window
 		// for records that can no longer come, and serials never mix.
-		if err := n.r.Close(); err != nil {
-			return fmt.Errorf("audit log: flush reassembly: %w", err)
-		}
-		r, err := libaudit.NewReassembler(a.window, reassemblyTimeout, a)
-		if err != nil {
-			return fmt.Errorf("audit log: start reassembly: %w", err)
-		}
-		n.r = r
+		n.r.flush()
+	}
+	if !rec.eoeRun && len(n.records) == 0 && (rec.completes || endsAuditEvent(msg.RecordType)) {
+		// With the window empty, the reassembler would hand this event back
+		// at once and alone: skip its bookkeeping, the bulk of a clean log.
+		a.pushAlone(msg)
+		return a.err
 	}
 	if !rec.eoeRun {
 		n.records[msg.Sequence] += len(rec.run)
 	}
-	n.r.PushMessage(msg)
+	n.r.push(msg)
 	if rec.completes {
 		// The reassembler keeps no EOE message, so one serves every run.
 		a.eoe.Sequence, a.eoe.Timestamp = msg.Sequence, msg.Timestamp
-		n.r.PushMessage(&a.eoe)
+		n.r.push(&a.eoe)
 	}
 	return a.err
+}
+
+// pushAlone completes an event of one message without a slice per call.
+func (a *auditAssembler) pushAlone(msg *auparse.AuditMessage) {
+	a.alone[0] = msg
+	a.ReassemblyComplete(a.alone[:])
+	a.alone[0] = nil
+}
+
+// isDaemonRecord tells auditd's own records, numbered apart from the kernel's.
+func isDaemonRecord(t auparse.AuditMessageType) bool {
+	return t >= auparse.AUDIT_DAEMON_START && t <= auparse.AUDIT_LAST_DAEMON
 }
 
 // restarts reports a record that begins a new series of serials: the kernel
@@ -182,19 +186,14 @@ func (n *auditNode) restarts(msg *auparse.AuditMessage) bool {
 // flush completes every event still in a window, at the end of the input.
 func (a *auditAssembler) flush() error {
 	for _, n := range a.order {
-		if err := n.r.Close(); err != nil {
-			return fmt.Errorf("audit log: flush reassembly: %w", err)
-		}
+		n.r.flush()
 	}
 	return a.err
 }
 
-// EventsLost is part of libaudit.Stream. Serial gaps are normal in files
-// (rules filter, auditd restarts), so they are not reported.
-func (a *auditAssembler) EventsLost(int) {}
-
-// ReassemblyComplete is part of libaudit.Stream: one event's records, in the
-// order read.
+// ReassemblyComplete takes one event's records, in the order read, as
+// libaudit.Stream does. Serial gaps are normal in files (rules filter, auditd
+// restarts), so lost events are not reported.
 //
 // What an event needs: a SYSCALL record that names the executable. Records
 // lost around it (EXECVE, CWD, PROCTITLE) leave those fields empty, with the
@@ -206,8 +205,12 @@ func (a *auditAssembler) ReassemblyComplete(msgs []*auparse.AuditMessage) {
 		return
 	}
 	first := msgs[0].Payload.(*auditRecord)
-	if n := a.nodes[first.node]; n != nil {
-		delete(n.records, msgs[0].Sequence)
+	// auditd's own records never enter a window (see push): their serial may
+	// be that of a kernel event still waiting there.
+	if !isDaemonRecord(first.typ) {
+		if n := a.nodes[first.node]; n != nil {
+			delete(n.records, msgs[0].Sequence)
+		}
 	}
 	report := &a.reports[first.file]
 	report.Seen++
@@ -273,7 +276,7 @@ func (a *auditAssembler) ReassemblyComplete(msgs []*auparse.AuditMessage) {
 		e.WorkingDir = a.intern(decodeAuditValue(cwd.value, nulToSpace))
 	}
 	if title != nil && title.value != "" {
-		e.Title = strings.Clone(decodeAuditValue(title.value, nulToSpace))
+		e.Title = ownedAuditValue(title.value, nulToSpace)
 	}
 	if hasExecve {
 		e.Args = assembleArgs(msgs)
@@ -335,6 +338,7 @@ func assembleArgs(msgs []*auparse.AuditMessage) []string {
 	type argState struct {
 		whole    string
 		hasWhole bool
+		owned    bool // whole is decoded hex, a string of its own
 		declared int
 		pieces   []argPart
 	}
@@ -353,7 +357,7 @@ func assembleArgs(msgs []*auparse.AuditMessage) []string {
 				st := &args[p.arg]
 				switch p.piece {
 				case pieceWhole:
-					st.whole, st.hasWhole = p.text, true
+					st.whole, st.hasWhole, st.owned = p.text, true, p.owned
 				case pieceLength:
 					st.declared = p.length
 				default:
@@ -366,7 +370,11 @@ func assembleArgs(msgs []*auparse.AuditMessage) []string {
 	for i := range args {
 		st := &args[i]
 		if st.hasWhole {
-			out = append(out, strings.Clone(st.whole))
+			if st.owned {
+				out = append(out, st.whole)
+			} else {
+				out = append(out, strings.Clone(st.whole))
+			}
 			continue
 		}
 		text, ok := joinArgPieces(st.pieces, st.declared)

@@ -30,6 +30,23 @@ func isAuditKeyByte(c byte, brackets bool) bool {
 	return false
 }
 
+// auditValueStops marks the bytes that end an unquoted value: quotes and \s.
+// A table, because values (long hex arguments) are read byte by byte.
+var auditValueStops = func() (t [256]bool) {
+	for _, c := range []byte{'"', '\'', ' ', '\t', '\n', '\f', '\r'} {
+		t[c] = true
+	}
+	return t
+}()
+
+// auditHexDigits marks the digits of the kernel's hex encoding (upper case).
+var auditHexDigits = func() (t [256]bool) {
+	for _, c := range []byte("0123456789ABCDEF") {
+		t[c] = true
+	}
+	return t
+}()
+
 // isRegexpSpace is \s in Go's regexp syntax.
 func isRegexpSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
@@ -122,7 +139,7 @@ func auditValueEnd(s string, v int) (int, bool) {
 		return 0, false
 	default:
 		p := v
-		for p < len(s) && s[p] != '"' && s[p] != '\'' && !isRegexpSpace(s[p]) {
+		for p < len(s) && !auditValueStops[s[p]] {
 			p++
 		}
 		return p, true
@@ -161,8 +178,7 @@ func isAuditHex(orig string) bool {
 		return false
 	}
 	for i := 0; i < len(orig); i++ {
-		c := orig[i]
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
+		if !auditHexDigits[orig[i]] {
 			return false
 		}
 	}
@@ -174,15 +190,6 @@ func hexNibble(c byte) byte {
 		return c - '0'
 	}
 	return c - 'A' + 10
-}
-
-// decodeAuditHex decodes a value isAuditHex accepted.
-func decodeAuditHex(orig string) []byte {
-	out := make([]byte, len(orig)/2)
-	for i := range out {
-		out[i] = hexNibble(orig[2*i])<<4 | hexNibble(orig[2*i+1])
-	}
-	return out
 }
 
 // nulMode says what decoding does with NUL bytes inside a hex value.
@@ -202,29 +209,37 @@ func decodeAuditValue(orig string, mode nulMode) string {
 	if !isAuditHex(orig) {
 		return unquoteAuditValue(orig)
 	}
-	b := decodeAuditHex(orig)
-	switch mode {
-	case nulToSpace:
-		for i, c := range b {
-			if c == 0 {
-				b[i] = ' '
+	// One allocation: the builder's bytes become the string.
+	var b strings.Builder
+	b.Grow(len(orig) / 2)
+	for i := 0; i < len(orig); i += 2 {
+		c := hexNibble(orig[i])<<4 | hexNibble(orig[i+1])
+		if c == 0 {
+			switch mode {
+			case nulToSpace:
+				c = ' '
+			case nulCuts:
+				i = len(orig) // stop here
+				continue
 			}
 		}
-	case nulCuts:
-		for i, c := range b {
-			if c == 0 {
-				b = b[:i]
-				break
-			}
-		}
+		b.WriteByte(c)
 	}
-	if mode == nulRaw {
-		return string(b)
+	text := b.String()
+	if mode != nulRaw && !utf8.ValidString(text) {
+		return strings.ToValidUTF8(text, "\uFFFD")
 	}
-	if !utf8.Valid(b) {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+	return text
+}
+
+// ownedAuditValue is decodeAuditValue for text that outlives the chunk it
+// was read from: decoded hex is already a string of its own, other values are
+// copied.
+func ownedAuditValue(orig string, mode nulMode) string {
+	if isAuditHex(orig) {
+		return decodeAuditValue(orig, mode)
 	}
-	return string(b)
+	return strings.Clone(unquoteAuditValue(orig))
 }
 
 // auditValueLen is the length the kernel counts for a piece of a split

@@ -60,6 +60,7 @@ type argPart struct {
 	piece  int    // index of a piece of a split argument, or pieceWhole / pieceLength
 	text   string // decoded text (pieces keep NUL bytes until joined)
 	length int    // the kernel's count: declared for pieceLength, written for pieces
+	owned  bool   // text was decoded from hex: it does not share the chunk's memory
 }
 
 const (
@@ -198,13 +199,36 @@ func parseAuditHeaderFast(line string, rec *auditRecord) bool {
 	if !ok || seq > 1<<32-1 {
 		return false
 	}
-	typ, err := auparse.GetAuditMessageType(name)
-	if err != nil {
-		return false // auparse rejects it, and says why
+	typ, ok := commonAuditType(name)
+	if !ok {
+		var err error
+		if typ, err = auparse.GetAuditMessageType(name); err != nil {
+			return false // auparse rejects it, and says why
+		}
 	}
 	rec.typ, rec.seq, rec.raw = typ, uint32(seq), strings.TrimSpace(rest[len("msg="):])
 	rec.tsMilli = sec*1000 + ms
 	return true
+}
+
+// commonAuditType names the record types of most lines without the upper-
+// casing and map lookup of auparse.GetAuditMessageType, which gives the same.
+func commonAuditType(name string) (auparse.AuditMessageType, bool) {
+	switch name {
+	case "SYSCALL":
+		return auparse.AUDIT_SYSCALL, true
+	case "EXECVE":
+		return auparse.AUDIT_EXECVE, true
+	case "CWD":
+		return auparse.AUDIT_CWD, true
+	case "PATH":
+		return auparse.AUDIT_PATH, true
+	case "PROCTITLE":
+		return auparse.AUDIT_PROCTITLE, true
+	case "EOE":
+		return auparse.AUDIT_EOE, true
+	}
+	return 0, false
 }
 
 // auditDigits reads at most limit decimal digits from s at p, followed by
@@ -406,7 +430,9 @@ func auditUnsetID(id string) string {
 // parseExecveFields reads argc, aN, aN_len and aN[i]. Empty and "?" arguments
 // are kept: they are arguments, whereas auparse drops them and fails the record.
 func parseExecveFields(body string) *execveFields {
-	f := &execveFields{argc: -1}
+	// Every part is a field: one allocation for the parts of a usual record,
+	// capped so that a forged line of '=' cannot claim much memory up front.
+	f := &execveFields{argc: -1, parts: make([]argPart, 0, min(strings.Count(body, "="), 256))}
 	scanAuditFields(body, true, true, func(key, orig string) {
 		if key == "argc" {
 			if n, err := strconv.Atoi(trimAuditValue(orig)); err == nil && n >= 0 {
@@ -423,7 +449,7 @@ func parseExecveFields(body string) *execveFields {
 		case pieceLength:
 			p.length, _ = strconv.Atoi(trimAuditValue(orig))
 		case pieceWhole:
-			p.text = decodeAuditValue(orig, nulCuts)
+			p.text, p.owned = decodeAuditValue(orig, nulCuts), isAuditHex(orig)
 		default:
 			p.text = decodeAuditValue(orig, nulRaw)
 			p.length = auditValueLen(orig)

@@ -66,3 +66,63 @@ func TestPrefixHashes(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// TestAuditLogReadHashesPrefixes checks that a raw audit-log read asked for
+// prefix hashes answers as PrefixHashes does, for plain, gzip and truncated
+// gzip files of one rotation set, and that a read not asked answers nothing.
+func TestAuditLogReadHashesPrefixes(t *testing.T) {
+	content := bytes.Repeat([]byte("type=SYSCALL msg=audit(1.0:1): arch=c000003e syscall=59 exe=\"/bin/ls\"\ntype=EOE msg=audit(1.0:1): \n"), 3000)
+	dir := t.TempDir()
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write(content)
+	zw.Close()
+	files := map[string][]byte{
+		"audit.log.3.gz": zipped.Bytes()[:zipped.Len()/2],
+		"audit.log.2.gz": zipped.Bytes(),
+		"audit.log.1":    content[:len(content)-7], // ends mid-line
+		"audit.log":      content,
+	}
+	var infos []FileInfo
+	for _, name := range []string{"audit.log.3.gz", "audit.log.2.gz", "audit.log.1", "audit.log"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, files[name], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		infos = append(infos, FileInfo{Path: p, Gzip: filepath.Ext(name) == ".gz"})
+	}
+	n := int64(len(content))
+	sizes := [][]int64{{10, n}, {-1, 4096, n, n + 1}, {n - 7, 0, 100, n}, {n, 70000, 70000, 1}}
+	in := Input{Format: FormatAuditLog, Files: infos, Host: "h"}
+	rep, err := Read(context.Background(), in, Options{HashPrefixes: sizes}, func(*Event) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, info := range infos {
+		want, err := PrefixHashes(context.Background(), info, sizes[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rep.Files[i].PrefixHashes
+		if len(got) != len(want) {
+			t.Fatalf("%s: hashes %q, want %q", info.Path, got, want)
+		}
+		for j := range want {
+			if got[j] != want[j] {
+				t.Errorf("%s: size %d: hash %q, want %q", info.Path, sizes[i][j], got[j], want[j])
+			}
+		}
+	}
+	if rep.Files[3].PrefixHashes[0] == "" || rep.Files[0].PrefixHashes[1] != "" {
+		t.Errorf("whole content or truncated stream hashed wrongly: %q %q", rep.Files[3].PrefixHashes, rep.Files[0].PrefixHashes)
+	}
+	rep, err = Read(context.Background(), in, Options{}, func(*Event) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Files {
+		if f.PrefixHashes != nil {
+			t.Errorf("%s: hashed without being asked", f.Path)
+		}
+	}
+}

@@ -26,6 +26,9 @@ type FileReport struct {
 	// replaced), so nothing is silently dropped or silently changed.
 	Repaired int64
 	Samples  []Reject
+	// PrefixHashes answers Options.HashPrefixes as PrefixHashes would; nil
+	// when not asked, or when the content could not be read to its end.
+	PrefixHashes []string
 }
 
 // Report is what one Read gave, file by file.

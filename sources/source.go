@@ -47,6 +47,10 @@ type Options struct {
 	Host string
 	// MaxSamples bounds how many rejected positions are kept per file.
 	MaxSamples int
+	// HashPrefixes asks a raw audit-log read to hash its files' content in
+	// the same pass: for file i, the sizes HashPrefixes[i] as PrefixHashes
+	// takes them, answered in FileReport.PrefixHashes. Other formats ignore it.
+	HashPrefixes [][]int64
 }
 
 func (o Options) maxSamples() int {
