@@ -181,7 +181,7 @@ func caseAdd(ctx context.Context, env *environment, sf *sourceFlags, jf *jobFlag
 			if job.ID == "" {
 				return usageError{fmt.Sprintf("anomaly id %q: unknown job %q", id, jobID)}
 			}
-			s := workspace.Scan{Job: job, Options: jf.options(loc), From: from, To: to, Selection: sel, Loads: loads}
+			s := workspace.Scan{Job: job, Options: jf.options(), From: from, To: to, Selection: sel, Loads: loads}
 			r, out, err := ws.FindAnomaly(ctx, s, id)
 			if err != nil {
 				return err

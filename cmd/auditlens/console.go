@@ -151,10 +151,7 @@ func runConsole(ctx context.Context, env *environment, store *cache.Store, sf *s
 	if _, err := tui.ParseColorMode(cf.color); err != nil {
 		return usageError{"--color: " + err.Error()}
 	}
-	loc, err := sf.location()
-	if err != nil {
-		return err
-	}
+	// timeRange also checks --tz; the console resolves the zone itself.
 	from, to, err := sf.timeRange(time.Now())
 	if err != nil {
 		return err
@@ -163,7 +160,7 @@ func runConsole(ctx context.Context, env *environment, store *cache.Store, sf *s
 	if err != nil {
 		return err
 	}
-	settings.Options = jf.options(loc)
+	settings.Options = jf.options()
 	settings.Selection = sel
 	partition := ""
 	if jobs[0].Partition == engine.PartitionNone {

@@ -68,7 +68,6 @@ type loaded struct {
 	// From and To are the range read from a range-queried source; zero for
 	// files, which are read whole.
 	From, To time.Time
-	Label    string
 }
 
 // load reads the sources the flags name into the cache: Elasticsearch when a
@@ -96,7 +95,7 @@ func (sf *sourceFlags) load(ctx context.Context, env *environment, store *cache.
 		}
 		fmt.Fprintf(out, "ingest: %s, %s to %s cached in %s\n", safe.Text(describeElastic(src)),
 			from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339), time.Since(began).Round(time.Millisecond))
-		return loaded{Loads: loads, From: from, To: to, Label: describeElastic(src)}, nil
+		return loaded{Loads: loads, From: from, To: to}, nil
 	}
 	if len(sf.inputs) == 0 {
 		return loaded{}, nil

@@ -20,12 +20,10 @@ import (
 
 // jobFlags choose the jobs and their settings; scan and the console share them.
 type jobFlags struct {
-	jobs        string
-	bucket      string
-	partition   string
-	noFleet     bool
-	learning    int
-	rateLearned int
+	jobs      string
+	bucket    string
+	partition string
+	noFleet   bool
 }
 
 func (j *jobFlags) bind(fs *flag.FlagSet) {
@@ -66,10 +64,11 @@ func (j *jobFlags) resolve() ([]engine.Job, error) {
 	return jobs, nil
 }
 
-func (j *jobFlags) options(loc *time.Location) engine.Options {
+// options are the engine's settings. The seasonal model runs in UTC, not in
+// --tz, so results do not depend on the viewer's zone.
+func (j *jobFlags) options() engine.Options {
 	o := engine.DefaultOptions()
 	o.FleetContext = !j.noFleet
-	_ = loc // the seasonal model runs in UTC, so results do not depend on the viewer's zone
 	return o
 }
 
@@ -129,7 +128,7 @@ func scanCommand() command {
 				var records []engine.Record
 				suppressedBy := map[string]string{} // anomaly id -> rule id
 				for _, job := range jobs {
-					out, err := ws.Detect(ctx, workspace.Scan{Job: job, Options: jf.options(loc), From: from, To: to, Selection: sel, Loads: loads})
+					out, err := ws.Detect(ctx, workspace.Scan{Job: job, Options: jf.options(), From: from, To: to, Selection: sel, Loads: loads})
 					if err != nil {
 						return err
 					}
