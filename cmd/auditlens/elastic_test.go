@@ -151,6 +151,20 @@ func TestScanElasticMatchesFiles(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "console.db")
 	s := startTmux(t, 120, 40, []string{"NO_COLOR=1"}, bin, "tui", "--cache", db, "--es-url", base, "--index", index, "--from", from, "--to", to)
 	s.waitFor(60*time.Second, "swimlane", "3a30127937b1", "host_rare_process")
+	// Narrow the range around /xxprimef (its host is also the rollout's first
+	// host, whose new binaries score as high), then jump to the host.
+	var at time.Time
+	for _, r := range fromES {
+		if r["by_field_value"] == "/xxprimef" {
+			at = time.UnixMilli(int64(r["timestamp"].(float64))).UTC()
+		}
+	}
+	if at.IsZero() {
+		t.Fatal("no /xxprimef record from Elasticsearch")
+	}
+	s.keys(":")
+	s.typeText(fmt.Sprintf("range %s %s", at.Add(-time.Hour).Format(time.RFC3339), at.Add(2*time.Hour).Format(time.RFC3339)))
+	s.keys("Enter")
 	s.keys(":")
 	s.typeText("host 3a30127937b1")
 	s.keys("Enter")

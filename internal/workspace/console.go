@@ -98,7 +98,11 @@ func (c *Console) scan(ctx context.Context, q model.Query, progress func(model.P
 	c.mu.Lock()
 	loads := c.settings.Loads
 	c.mu.Unlock()
-	out, err := c.ws.Detect(ctx, Scan{Job: job, Options: c.settings.Options, From: q.From, To: q.To,
+	// The jobs always run from the start of the data: a model needs its
+	// history, and a score must not change because the analyst looked at a
+	// later start (:range narrows the view, it does not rescore). This also
+	// shares cached results with auditlens scan.
+	out, err := c.ws.Detect(ctx, Scan{Job: job, Options: c.settings.Options, To: q.To,
 		Selection: c.settings.Selection, Loads: loads})
 	if err != nil {
 		return nil, err
@@ -123,7 +127,15 @@ func (c *Console) Swimlane(ctx context.Context, q model.Query, progress func(mod
 		return model.Swimlane{}, err
 	}
 	span := s.job.BucketSpan
-	axis := model.TimeAxis{Start: s.out.From, BucketSpan: span, Buckets: int(s.out.To.Sub(s.out.From) / span)}
+	start := s.out.From
+	if !q.From.IsZero() && q.From.After(start) {
+		sec := int64(span / time.Second) // buckets are aligned to the Unix epoch
+		start = time.Unix(floorDiv(q.From.Unix(), sec)*sec, 0).UTC()
+		if start.After(s.out.To) {
+			start = s.out.To
+		}
+	}
+	axis := model.TimeAxis{Start: start, BucketSpan: span, Buckets: int(s.out.To.Sub(start) / span)}
 	lane := model.Swimlane{Job: s.job.ID, Scope: model.Scope(s.job.Scope), Axis: axis, Overall: make([]float64, axis.Buckets)}
 	for _, b := range s.out.Results.Buckets {
 		if i, ok := axis.BucketAt(time.UnixMilli(b.Timestamp)); ok {

@@ -3,7 +3,6 @@ package cases
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -49,8 +48,7 @@ type Case struct {
 	loadErr error
 	keep    string // the anomaly to select once the list arrives
 
-	filter string
-	re     *regexp.Regexp
+	filter listing.Filter
 
 	confirm *form.Form
 	target  model.Anomaly
@@ -90,7 +88,7 @@ func (m *Case) Capturing() bool { return m.confirm != nil && m.confirm.Asking() 
 func (m *Case) FilterTarget() string { return "anomalies" }
 
 // Filter implements view.Filterable.
-func (m *Case) Filter() string { return m.filter }
+func (m *Case) Filter() string { return m.filter.Text }
 
 // FocusTime implements view.Focuser: the selected anomaly's bucket.
 func (m *Case) FocusTime() (time.Time, bool) {
@@ -156,17 +154,13 @@ func (m *Case) load() tea.Cmd {
 	return view.Fetch(view.FetchMsg{
 		Key:   "case",
 		Label: "case " + safe.Text(name),
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			rows, err := cb.CaseAnomalies(ctx, name)
 			if err != nil {
 				return nil, err
 			}
 			return caseLoadedMsg{name: name, rows: rows}, nil
-		},
+		}),
 	})
 }
 
@@ -206,22 +200,12 @@ func (m *Case) Update(msg tea.Msg) (view.View, tea.Cmd) {
 		}
 		return m, nil
 	case view.FilterMsg:
-		m.filter, m.re = msg.Text, msg.Pattern
-		if msg.Pattern == nil {
-			m.filter = ""
-		}
+		m.filter.Set(msg)
 		m.refilter()
 		m.cur.Clamp(len(m.shown), m.visibleRows())
 		return m, nil
 	case view.StepMatchMsg:
-		d := 1
-		if msg.Backward {
-			d = -1
-		}
-		if n := len(m.shown); n > 0 {
-			m.cur.Sel = ((m.cur.Sel+d)%n + n) % n
-			m.cur.Clamp(n, m.visibleRows())
-		}
+		m.cur.Step(msg.Backward, len(m.shown), m.visibleRows())
 		return m, nil
 	case tea.KeyMsg:
 		if m.Capturing() {
@@ -236,8 +220,7 @@ func (m *Case) refilter() {
 	m.shown = m.shown[:0]
 	for i := range m.rows {
 		a := &m.rows[i]
-		if m.re == nil || m.re.MatchString(a.Entity) || m.re.MatchString(a.Executable) || m.re.MatchString(a.JobID) ||
-			m.re.MatchString(a.Triage.Note) || m.re.MatchString(a.Triage.State.String()) || m.re.MatchString(a.FoundFor()) {
+		if m.filter.Match(a.Entity, a.Executable, a.JobID, a.Triage.Note, a.Triage.State.String(), a.FoundFor()) {
 			m.shown = append(m.shown, i)
 		}
 	}
@@ -253,22 +236,7 @@ func (m *Case) selected() *model.Anomaly {
 func (m *Case) keyPress(k tea.KeyMsg) tea.Cmd {
 	km := m.keys
 	m.opening = nil // a drill-down the shell could not switch for is given up
-	n, rows := len(m.shown), m.visibleRows()
-	half := max(rows/2, 1)
-	switch {
-	case key.Matches(k, km.Down):
-		m.cur.Move(1, n, rows)
-	case key.Matches(k, km.Up):
-		m.cur.Move(-1, n, rows)
-	case key.Matches(k, km.PageDown):
-		m.cur.Move(half, n, rows)
-	case key.Matches(k, km.PageUp):
-		m.cur.Move(-half, n, rows)
-	case key.Matches(k, km.Top):
-		m.cur.Move(-n, n, rows)
-	case key.Matches(k, km.Bottom):
-		m.cur.Move(n, n, rows)
-	case key.Matches(k, km.Save):
+	if !m.cur.Navigate(k, km.MoveKeys, len(m.shown), m.visibleRows()) && key.Matches(k, km.Save) {
 		return SaveCmd(m.ctx, m.name)
 	}
 	a := m.selected()
@@ -329,16 +297,12 @@ func (m *Case) answer(k tea.KeyMsg) tea.Cmd {
 		Key:   "remove " + a.ID,
 		Label: "remove from case",
 		Quiet: true,
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			if err := cb.RemoveFromCase(ctx, name, a.ID); err != nil {
 				return nil, err
 			}
 			return removedMsg{name: name, a: a}, nil
-		},
+		}),
 	})
 }
 

@@ -91,11 +91,7 @@ func (m *AddForm) Init() tea.Cmd {
 		Key:   "case names",
 		Label: "cases",
 		Quiet: true,
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			list, err := cb.CaseList(ctx)
 			if err != nil {
 				return nil, err
@@ -106,7 +102,7 @@ func (m *AddForm) Init() tea.Cmd {
 				names[i] = c.Name
 			}
 			return namesMsg{names: names}, nil
-		},
+		}),
 	})
 }
 
@@ -156,16 +152,12 @@ func (m *AddForm) submit() tea.Cmd {
 		Key:   "add",
 		Label: "add to case",
 		Quiet: true,
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			if err := cb.AddToCase(ctx, name, a.ID, note); err != nil {
 				return nil, err
 			}
 			return addedMsg{name: name, a: a}, nil
-		},
+		}),
 	})
 }
 
@@ -293,17 +285,13 @@ func SaveFetch(key, name, path string, overwrite bool, done func(model.SavedCase
 	return view.Fetch(view.FetchMsg{
 		Key:   key,
 		Label: "saving case " + safe.Text(name),
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			saved, err := cb.SaveCaseFile(ctx, name, path, overwrite)
 			if err != nil {
 				return nil, err
 			}
 			return done(saved), nil
-		},
+		}),
 	})
 }
 

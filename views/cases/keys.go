@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"github.com/auditlens/auditlens/views/internal/listing"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 )
@@ -10,8 +11,8 @@ import (
 // what the keys do. None is a key the shell owns (ctrl+c q esc ? : / n N y
 // r [ ]).
 type keyMap struct {
-	Up, Down, Top, Bottom, PageDown, PageUp key.Binding
-	Open, Save, Delete, Remove              key.Binding
+	listing.MoveKeys
+	Open, Save, Delete, Remove key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -19,12 +20,7 @@ func newKeyMap() keyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return keyMap{
-		Up:       b([]string{"k", "up"}, "k/↑", "up"),
-		Down:     b([]string{"j", "down"}, "j/↓", "down"),
-		Top:      b([]string{"g", "home"}, "g", "top"),
-		Bottom:   b([]string{"G", "end"}, "G", "bottom"),
-		PageDown: b([]string{"ctrl+d", "pgdown"}, "ctrl+d", "half page down"),
-		PageUp:   b([]string{"ctrl+u", "pgup"}, "ctrl+u", "half page up"),
+		MoveKeys: listing.NewMoveKeys(),
 		Open:     b([]string{"enter"}, "enter", "open"),
 		Save:     b([]string{"w"}, "w", "save to a file"),
 		Delete:   b([]string{"d"}, "d", "delete case"),

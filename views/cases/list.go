@@ -7,7 +7,6 @@ package cases
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -44,8 +43,7 @@ type List struct {
 	loadErr error
 	want    string // the case to select once the list arrives
 
-	filter string
-	re     *regexp.Regexp
+	filter listing.Filter
 
 	confirm *form.Form // the delete question, while it is asked
 	target  string     // the case it asks about
@@ -82,7 +80,7 @@ func (m *List) Capturing() bool { return m.confirm != nil && m.confirm.Asking() 
 func (m *List) FilterTarget() string { return "cases" }
 
 // Filter implements view.Filterable.
-func (m *List) Filter() string { return m.filter }
+func (m *List) Filter() string { return m.filter.Text }
 
 // Status implements view.Statuser.
 func (m *List) Status() view.Status {
@@ -109,17 +107,13 @@ func (m *List) load() tea.Cmd {
 	return view.Fetch(view.FetchMsg{
 		Key:   "cases",
 		Label: "cases",
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			list, err := cb.CaseList(ctx)
 			if err != nil {
 				return nil, err
 			}
 			return listLoadedMsg{cases: list}, nil
-		},
+		}),
 	})
 }
 
@@ -150,22 +144,12 @@ func (m *List) Update(msg tea.Msg) (view.View, tea.Cmd) {
 	case view.RefreshMsg:
 		return m, m.load()
 	case view.FilterMsg:
-		m.filter, m.re = msg.Text, msg.Pattern
-		if msg.Pattern == nil {
-			m.filter = ""
-		}
+		m.filter.Set(msg)
 		m.refilter()
 		m.cur.Clamp(len(m.shown), m.rows())
 		return m, nil
 	case view.StepMatchMsg:
-		d := 1
-		if msg.Backward {
-			d = -1
-		}
-		if n := len(m.shown); n > 0 {
-			m.cur.Sel = ((m.cur.Sel+d)%n + n) % n
-			m.cur.Clamp(n, m.rows())
-		}
+		m.cur.Step(msg.Backward, len(m.shown), m.rows())
 		return m, nil
 	case tea.KeyMsg:
 		if m.Capturing() {
@@ -179,7 +163,7 @@ func (m *List) Update(msg tea.Msg) (view.View, tea.Cmd) {
 func (m *List) refilter() {
 	m.shown = m.shown[:0]
 	for i, c := range m.cases {
-		if m.re == nil || m.re.MatchString(c.Name) || m.re.MatchString(c.Summary) {
+		if m.filter.Match(c.Name, c.Summary) {
 			m.shown = append(m.shown, i)
 		}
 	}
@@ -194,21 +178,7 @@ func (m *List) selected() *model.Case {
 
 func (m *List) keyPress(k tea.KeyMsg) tea.Cmd {
 	km := m.keys
-	n, half := len(m.shown), max(m.rows()/2, 1)
-	switch {
-	case key.Matches(k, km.Down):
-		m.cur.Move(1, n, m.rows())
-	case key.Matches(k, km.Up):
-		m.cur.Move(-1, n, m.rows())
-	case key.Matches(k, km.PageDown):
-		m.cur.Move(half, n, m.rows())
-	case key.Matches(k, km.PageUp):
-		m.cur.Move(-half, n, m.rows())
-	case key.Matches(k, km.Top):
-		m.cur.Move(-n, n, m.rows())
-	case key.Matches(k, km.Bottom):
-		m.cur.Move(n, n, m.rows())
-	}
+	m.cur.Navigate(k, km.MoveKeys, len(m.shown), m.rows())
 	c := m.selected()
 	if c == nil {
 		return nil
@@ -244,16 +214,12 @@ func (m *List) answer(k tea.KeyMsg) tea.Cmd {
 		Key:   "delete " + name,
 		Label: "delete case",
 		Quiet: true,
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			if err := cb.DeleteCase(ctx, name); err != nil {
 				return nil, err
 			}
 			return deletedMsg{name: name}, nil
-		},
+		}),
 	})
 }
 

@@ -248,17 +248,13 @@ func (m *Model) load() tea.Cmd {
 	return view.Fetch(view.FetchMsg{
 		Key:   "executions",
 		Label: "executions of " + safe.Text(q.Entity),
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			d, err := model.DrillDown(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnDrillDown(func(ctx context.Context, d model.DrillDownBackend) (tea.Msg, error) {
 			page, err := d.ProcessEvents(ctx, q)
 			if err != nil {
 				return nil, err
 			}
 			return loadedMsg{q: q, page: page}, nil
-		},
+		}),
 	})
 }
 
@@ -441,17 +437,13 @@ func FetchParent(t Target, p model.Process) tea.Cmd {
 		Key:   "parent",
 		Label: "parent",
 		Quiet: true,
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			d, err := model.DrillDown(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnDrillDown(func(ctx context.Context, d model.DrillDownBackend) (tea.Msg, error) {
 			page, err := d.ProcessEvents(ctx, q)
 			if err != nil {
 				return nil, fmt.Errorf("parent of pid %d: %w", p.PID, err)
 			}
 			return parentMsg{child: p, page: page}, nil
-		},
+		}),
 	})
 }
 

@@ -91,17 +91,13 @@ func (m *Model) Init() tea.Cmd {
 	return view.Fetch(view.FetchMsg{
 		Key:   "rare chart",
 		Label: "rare processes of " + safe.Text(rq.Entity),
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			d, err := model.DrillDown(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnDrillDown(func(ctx context.Context, d model.DrillDownBackend) (tea.Msg, error) {
 			chart, err := d.RareChart(ctx, rq)
 			if err != nil {
 				return nil, err
 			}
 			return loadedMsg{q: rq, data: chart}, nil
-		},
+		}),
 	})
 }
 

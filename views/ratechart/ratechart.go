@@ -109,17 +109,13 @@ func (m *Model) load() tea.Cmd {
 	return view.Fetch(view.FetchMsg{
 		Key:   "rate chart",
 		Label: "rate of " + safe.Text(rq.Entity),
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			d, err := model.DrillDown(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnDrillDown(func(ctx context.Context, d model.DrillDownBackend) (tea.Msg, error) {
 			chart, err := d.RateChart(ctx, rq)
 			if err != nil {
 				return nil, err
 			}
 			return loadedMsg{q: rq, data: chart}, nil
-		},
+		}),
 	})
 }
 

@@ -189,17 +189,13 @@ func (m *SuppressForm) suppress() tea.Cmd {
 		Key:   "suppress",
 		Label: "suppress",
 		Quiet: true,
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			r, err := cb.Suppress(ctx, id, req)
 			if err != nil {
 				return nil, err
 			}
 			return suppressedMsg{r: r}, nil
-		},
+		}),
 	})
 }
 
@@ -343,17 +339,13 @@ func (m *EditForm) submit() tea.Cmd {
 		Key:   "edit",
 		Label: "edit rule",
 		Quiet: true,
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			stored, err := cb.EditRule(ctx, r)
 			if err != nil {
 				return nil, err
 			}
 			return editedMsg{r: stored}, nil
-		},
+		}),
 	})
 }
 

@@ -8,7 +8,6 @@ package rules
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -45,8 +44,7 @@ type List struct {
 	loadErr error
 	keep    string // the rule to select once the list arrives
 
-	filter string
-	re     *regexp.Regexp
+	filter listing.Filter
 
 	confirm *form.Form
 	target  model.Rule
@@ -80,7 +78,7 @@ func (m *List) Capturing() bool { return m.confirm != nil && m.confirm.Asking() 
 func (m *List) FilterTarget() string { return "rules" }
 
 // Filter implements view.Filterable.
-func (m *List) Filter() string { return m.filter }
+func (m *List) Filter() string { return m.filter.Text }
 
 // Yank implements view.Yanker: the selected rule as JSON, in the rule
 // file's field names.
@@ -151,17 +149,13 @@ func (m *List) load() tea.Cmd {
 	return view.Fetch(view.FetchMsg{
 		Key:   "rules",
 		Label: "rules",
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			rules, err := cb.RuleList(ctx)
 			if err != nil {
 				return nil, err
 			}
 			return loadedMsg{rules: rules}, nil
-		},
+		}),
 	})
 }
 
@@ -198,22 +192,12 @@ func (m *List) Update(msg tea.Msg) (view.View, tea.Cmd) {
 	case view.RefreshMsg:
 		return m, m.load()
 	case view.FilterMsg:
-		m.filter, m.re = msg.Text, msg.Pattern
-		if msg.Pattern == nil {
-			m.filter = ""
-		}
+		m.filter.Set(msg)
 		m.refilter()
 		m.cur.Clamp(len(m.shown), m.visibleRows())
 		return m, nil
 	case view.StepMatchMsg:
-		d := 1
-		if msg.Backward {
-			d = -1
-		}
-		if n := len(m.shown); n > 0 {
-			m.cur.Sel = ((m.cur.Sel+d)%n + n) % n
-			m.cur.Clamp(n, m.visibleRows())
-		}
+		m.cur.Step(msg.Backward, len(m.shown), m.visibleRows())
 		return m, nil
 	case tea.KeyMsg:
 		if m.Capturing() {
@@ -227,8 +211,7 @@ func (m *List) Update(msg tea.Msg) (view.View, tea.Cmd) {
 func (m *List) refilter() {
 	m.shown = m.shown[:0]
 	for i, r := range m.rules {
-		if m.re == nil || m.re.MatchString(r.ID) || m.re.MatchString(r.Executable) || m.re.MatchString(r.Entity) ||
-			m.re.MatchString(r.Note) || m.re.MatchString(r.Action) || m.re.MatchString(r.Scope) {
+		if m.filter.Match(r.ID, r.Executable, r.Entity, r.Note, r.Action, r.Scope) {
 			m.shown = append(m.shown, i)
 		}
 	}
@@ -243,22 +226,7 @@ func (m *List) selected() *model.Rule {
 
 func (m *List) keyPress(k tea.KeyMsg) tea.Cmd {
 	km := m.keys
-	n, rows := len(m.shown), m.visibleRows()
-	half := max(rows/2, 1)
-	switch {
-	case key.Matches(k, km.Down):
-		m.cur.Move(1, n, rows)
-	case key.Matches(k, km.Up):
-		m.cur.Move(-1, n, rows)
-	case key.Matches(k, km.PageDown):
-		m.cur.Move(half, n, rows)
-	case key.Matches(k, km.PageUp):
-		m.cur.Move(-half, n, rows)
-	case key.Matches(k, km.Top):
-		m.cur.Move(-n, n, rows)
-	case key.Matches(k, km.Bottom):
-		m.cur.Move(n, n, rows)
-	}
+	m.cur.Navigate(k, km.MoveKeys, len(m.shown), m.visibleRows())
 	r := m.selected()
 	if r == nil {
 		return nil
@@ -297,16 +265,12 @@ func (m *List) answer(k tea.KeyMsg) tea.Cmd {
 		Key:   "remove " + r.ID,
 		Label: "remove rule",
 		Quiet: true,
-		Run: func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
-			cb, err := model.Cases(b)
-			if err != nil {
-				return nil, err
-			}
+		Run: view.OnCases(func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error) {
 			if err := cb.RemoveRule(ctx, r.ID); err != nil {
 				return nil, err
 			}
 			return removedMsg{r: r}, nil
-		},
+		}),
 	})
 }
 

@@ -33,9 +33,9 @@
 //     that asked, even if another screen is on top by then. A late result of
 //     a screen that was closed is dropped; a newer fetch with the same key
 //     supersedes (and cancels) an older one. The drill-down screens reach
-//     the backend's drill-down side with model.DrillDown(b) inside Run, the
-//     case and rule screens its case side with model.Cases(b); the shell
-//     says whether there is one in Context.Cases.
+//     the backend's drill-down side through OnDrillDown as Run, the case
+//     and rule screens its case side through OnCases; the shell says
+//     whether there is one in Context.Cases.
 //   - Changes: a screen that changed what the backend answers (a rule, a
 //     case, a note) returns Changed(text); the shell shows the text and
 //     sends every screen a RefreshMsg, so all of them answer again.
@@ -246,3 +246,27 @@ func Changed(text string) tea.Cmd { return func() tea.Msg { return ChangedMsg{Te
 
 // Send returns a command that delivers msg; for emitting typed messages.
 func Send(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// OnDrillDown adapts a fetch that asks the backend's drill-down side to
+// FetchMsg.Run, failing with model.ErrNoDrillDown when the backend has none.
+func OnDrillDown(run func(ctx context.Context, d model.DrillDownBackend) (tea.Msg, error)) func(context.Context, model.Backend, func(model.Progress)) (tea.Msg, error) {
+	return func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
+		d, err := model.DrillDown(b)
+		if err != nil {
+			return nil, err
+		}
+		return run(ctx, d)
+	}
+}
+
+// OnCases adapts a fetch that asks the backend's case side to FetchMsg.Run,
+// failing with model.ErrNoCases when the backend has none.
+func OnCases(run func(ctx context.Context, cb model.CaseBackend) (tea.Msg, error)) func(context.Context, model.Backend, func(model.Progress)) (tea.Msg, error) {
+	return func(ctx context.Context, b model.Backend, _ func(model.Progress)) (tea.Msg, error) {
+		cb, err := model.Cases(b)
+		if err != nil {
+			return nil, err
+		}
+		return run(ctx, cb)
+	}
+}

@@ -1,6 +1,8 @@
 package view
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +187,25 @@ func TestYankJSON(t *testing.T) {
 }`
 	if got != want {
 		t.Errorf("YankJSON = %s, want %s", got, want)
+	}
+}
+
+// bareBackend has neither a drill-down nor a case side.
+type bareBackend struct{ model.Backend }
+
+func TestOnSidesRefuseABareBackend(t *testing.T) {
+	called := false
+	runs := map[string]func(context.Context, model.Backend, func(model.Progress)) (tea.Msg, error){
+		"drill-down": OnDrillDown(func(context.Context, model.DrillDownBackend) (tea.Msg, error) { called = true; return nil, nil }),
+		"cases":      OnCases(func(context.Context, model.CaseBackend) (tea.Msg, error) { called = true; return nil, nil }),
+	}
+	want := map[string]error{"drill-down": model.ErrNoDrillDown, "cases": model.ErrNoCases}
+	for name, run := range runs {
+		if _, err := run(context.Background(), bareBackend{}, nil); !errors.Is(err, want[name]) {
+			t.Errorf("%s: err %v, want %v", name, err, want[name])
+		}
+	}
+	if called {
+		t.Error("a fetch ran without the backend side it needs")
 	}
 }

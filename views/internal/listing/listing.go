@@ -4,10 +4,13 @@
 package listing
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/auditlens/auditlens/views/view"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 // Column is one column of a list.
@@ -145,4 +148,90 @@ func (c *Cursor) Clamp(n, rows int) {
 		c.Top = c.Sel - rows + 1
 	}
 	c.Top = min(max(c.Top, 0), max(n-rows, 0))
+}
+
+// Step moves the selection to the next of n rows, or the previous one when
+// backward, wrapping round the ends as n and N do over a filter's matches.
+func (c *Cursor) Step(backward bool, n, rows int) {
+	if n <= 0 {
+		return
+	}
+	d := 1
+	if backward {
+		d = -1
+	}
+	c.Sel = ((c.Sel+d)%n + n) % n
+	c.Clamp(n, rows)
+}
+
+// MoveKeys are the keys that move a list's cursor; the lists share them so
+// every list scrolls the same way.
+type MoveKeys struct {
+	Up, Down, Top, Bottom, PageDown, PageUp key.Binding
+}
+
+// NewMoveKeys returns the lists' movement keys.
+func NewMoveKeys() MoveKeys {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return MoveKeys{
+		Up:       b([]string{"k", "up"}, "k/↑", "up"),
+		Down:     b([]string{"j", "down"}, "j/↓", "down"),
+		Top:      b([]string{"g", "home"}, "g", "top"),
+		Bottom:   b([]string{"G", "end"}, "G", "bottom"),
+		PageDown: b([]string{"ctrl+d", "pgdown"}, "ctrl+d", "half page down"),
+		PageUp:   b([]string{"ctrl+u", "pgup"}, "ctrl+u", "half page up"),
+	}
+}
+
+// Navigate moves the cursor over n rows in a view of rows lines when k is
+// one of km, and says whether it was.
+func (c *Cursor) Navigate(k tea.KeyMsg, km MoveKeys, n, rows int) bool {
+	half := max(rows/2, 1)
+	switch {
+	case key.Matches(k, km.Down):
+		c.Move(1, n, rows)
+	case key.Matches(k, km.Up):
+		c.Move(-1, n, rows)
+	case key.Matches(k, km.PageDown):
+		c.Move(half, n, rows)
+	case key.Matches(k, km.PageUp):
+		c.Move(-half, n, rows)
+	case key.Matches(k, km.Top):
+		c.Move(-n, n, rows)
+	case key.Matches(k, km.Bottom):
+		c.Move(n, n, rows)
+	default:
+		return false
+	}
+	return true
+}
+
+// Filter is a list's filter: the text the analyst typed and its pattern.
+type Filter struct {
+	Text    string
+	Pattern *regexp.Regexp
+}
+
+// Set takes the shell's filter; a cleared pattern clears the text too.
+func (f *Filter) Set(msg view.FilterMsg) {
+	f.Text, f.Pattern = msg.Text, msg.Pattern
+	if msg.Pattern == nil {
+		f.Text = ""
+	}
+}
+
+// Match says whether any of fields matches the filter; everything matches
+// when there is none.
+func (f *Filter) Match(fields ...string) bool {
+	if f.Pattern == nil {
+		return true
+	}
+	for _, s := range fields {
+		if f.Pattern.MatchString(s) {
+			return true
+		}
+	}
+	return false
 }

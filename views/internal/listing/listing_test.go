@@ -2,10 +2,12 @@ package listing
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/auditlens/auditlens/views/view"
+	tea "github.com/charmbracelet/bubbletea"
 )
 
 var cols = []Column{
@@ -77,5 +79,76 @@ func TestCursor(t *testing.T) {
 	c.Clamp(0, 3)
 	if c.Sel != 0 || c.Top != 0 {
 		t.Errorf("empty list: %+v", c)
+	}
+}
+
+func TestCursorStep(t *testing.T) {
+	tests := []struct {
+		name             string
+		sel, n, rows     int
+		backward         bool
+		wantSel, wantTop int
+	}{
+		{name: "forward", sel: 1, n: 5, rows: 3, wantSel: 2, wantTop: 0},
+		{name: "forward wraps to the top", sel: 4, n: 5, rows: 3, wantSel: 0, wantTop: 0},
+		{name: "backward wraps to the bottom", sel: 0, n: 5, rows: 3, backward: true, wantSel: 4, wantTop: 2},
+		{name: "empty list stays", sel: 0, n: 0, rows: 3, wantSel: 0, wantTop: 0},
+	}
+	for _, tt := range tests {
+		c := Cursor{Sel: tt.sel}
+		c.Step(tt.backward, tt.n, tt.rows)
+		if c.Sel != tt.wantSel || c.Top != tt.wantTop {
+			t.Errorf("%s: got %+v, want sel %d top %d", tt.name, c, tt.wantSel, tt.wantTop)
+		}
+	}
+}
+
+func TestCursorNavigate(t *testing.T) {
+	km := NewMoveKeys()
+	tests := []struct {
+		key     string
+		sel     int
+		wantSel int
+		wantOK  bool
+	}{
+		{key: "j", sel: 0, wantSel: 1, wantOK: true},
+		{key: "k", sel: 3, wantSel: 2, wantOK: true},
+		{key: "ctrl+d", sel: 0, wantSel: 2, wantOK: true}, // half of 4 rows
+		{key: "ctrl+u", sel: 5, wantSel: 3, wantOK: true},
+		{key: "g", sel: 7, wantSel: 0, wantOK: true},
+		{key: "G", sel: 0, wantSel: 9, wantOK: true},
+		{key: "x", sel: 4, wantSel: 4, wantOK: false},
+	}
+	for _, tt := range tests {
+		var k tea.KeyMsg
+		switch tt.key {
+		case "ctrl+d":
+			k = tea.KeyMsg{Type: tea.KeyCtrlD}
+		case "ctrl+u":
+			k = tea.KeyMsg{Type: tea.KeyCtrlU}
+		default:
+			k = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(tt.key)}
+		}
+		c := Cursor{Sel: tt.sel}
+		c.Clamp(10, 4)
+		ok := c.Navigate(k, km, 10, 4)
+		if ok != tt.wantOK || c.Sel != tt.wantSel || c.Sel < c.Top || c.Sel >= c.Top+4 {
+			t.Errorf("%s from %d: got %+v ok %v, want sel %d ok %v", tt.key, tt.sel, c, ok, tt.wantSel, tt.wantOK)
+		}
+	}
+}
+
+func TestFilter(t *testing.T) {
+	var f Filter
+	if !f.Match("anything") || !f.Match() {
+		t.Error("no filter should match everything")
+	}
+	f.Set(view.FilterMsg{Text: "ssh", Pattern: regexp.MustCompile("ssh")})
+	if f.Text != "ssh" || !f.Match("/bin/bash", "/usr/sbin/sshd") || f.Match("/bin/bash", "cron") {
+		t.Errorf("filter ssh: %+v", f)
+	}
+	f.Set(view.FilterMsg{Text: "left over"})
+	if f.Text != "" || f.Pattern != nil || !f.Match("cron") {
+		t.Errorf("cleared filter kept %+v", f)
 	}
 }
