@@ -56,7 +56,8 @@ func (c *Console) findAnomaly(ctx context.Context, anomalyID string) (engine.Rec
 	if err != nil {
 		return engine.Record{}, Scan{}, Outcome{}, err
 	}
-	s := Scan{Job: job, Options: c.settings.Options, From: q.From, To: q.To, Selection: c.settings.Selection, Loads: loads}
+	// Like the swimlane's scan, from the start of the data (see Console.scan).
+	s := Scan{Job: job, Options: c.settings.Options, To: q.To, Selection: c.settings.Selection, Loads: loads}
 	r, out, err := c.ws.FindAnomaly(ctx, s, anomalyID)
 	return r, s, out, err
 }

@@ -43,7 +43,7 @@ func (c *Console) RareChart(ctx context.Context, q model.RareChartQuery) (model.
 	if err != nil {
 		return model.RareChart{}, err
 	}
-	return c.ws.rareChart(ctx, c.drillScan(s.job, q.From, q.To), s.out, q.Entity)
+	return c.ws.rareChart(ctx, c.drillScan(s.job, q.To), s.out, q.Entity)
 }
 
 // RateChart implements model.DrillDownBackend.
@@ -55,7 +55,7 @@ func (c *Console) RateChart(ctx context.Context, q model.RateChartQuery) (model.
 	if err != nil {
 		return model.RateChart{}, err
 	}
-	return c.ws.rateChart(ctx, c.drillScan(s.job, q.From, q.To), s.out, q)
+	return c.ws.rateChart(ctx, c.drillScan(s.job, q.To), s.out, q)
 }
 
 // ProcessEvents implements model.DrillDownBackend. The executions come from
@@ -87,11 +87,12 @@ func (c *Console) ProcessEvents(ctx context.Context, q model.ProcessQuery) (mode
 }
 
 // drillScan is the scan behind a drill-down, with the console's settings.
-func (c *Console) drillScan(job engine.Job, from, to time.Time) Scan {
+func (c *Console) drillScan(job engine.Job, to time.Time) Scan {
 	c.mu.Lock()
 	loads := c.settings.Loads
 	c.mu.Unlock()
-	return Scan{Job: job, Options: c.settings.Options, From: from, To: to, Selection: c.settings.Selection, Loads: loads}
+	// Like the swimlane's scan, from the start of the data (see Console.scan).
+	return Scan{Job: job, Options: c.settings.Options, To: to, Selection: c.settings.Selection, Loads: loads}
 }
 
 // rareChart builds one entity's chart over the scanned range: its

@@ -197,3 +197,38 @@ func TestTriageOfSplitsIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleRangeNarrowsTheView checks that a later start only narrows the
+// swimlane: the jobs still run from the start of the data, so a cell shows
+// the same score as in the whole range.
+func TestConsoleRangeNarrowsTheView(t *testing.T) {
+	ws, cfg := openDemo(t)
+	ctx := context.Background()
+	q := model.Query{Job: "host_rare_process", Scope: model.ScopeHost, BucketSpan: 15 * time.Minute}
+	whole, err := NewConsole(ws, ConsoleSettings{Options: engine.DefaultOptions()}).Swimlane(ctx, q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.From = cfg.Start.Add(4*24*time.Hour + 17*time.Hour + 7*time.Minute)
+	q.To = q.From.Add(3 * time.Hour)
+	part, err := NewConsole(ws, ConsoleSettings{Options: engine.DefaultOptions()}).Swimlane(ctx, q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := q.From.Truncate(15 * time.Minute); !part.Axis.Start.Equal(want) || part.Axis.Buckets != 13 {
+		t.Fatalf("axis starts %s with %d buckets, want %s with 13", part.Axis.Start, part.Axis.Buckets, want)
+	}
+	offset, _ := whole.Axis.BucketAt(part.Axis.Start)
+	scored := 0
+	for i := range part.Overall {
+		if part.Overall[i] != whole.Overall[offset+i] {
+			t.Fatalf("bucket %s scores %v in the narrow view, %v in the whole range", part.Axis.BucketStart(i), part.Overall[i], whole.Overall[offset+i])
+		}
+		if part.Overall[i] > 0 {
+			scored++
+		}
+	}
+	if scored == 0 {
+		t.Fatal("the window around /xxprimef shows no score at all")
+	}
+}
