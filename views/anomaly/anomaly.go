@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/auditlens/auditlens/internal/safe"
+	"github.com/auditlens/auditlens/views/internal/listing"
 	"github.com/auditlens/auditlens/views/model"
 	"github.com/auditlens/auditlens/views/view"
 	"github.com/charmbracelet/bubbles/help"
@@ -125,18 +126,18 @@ func New(ctx *view.Context, a model.Anomaly) *Model {
 }
 
 type keyMap struct {
-	Down, Up, Top, Bottom, PageDown, PageUp key.Binding
+	listing.MoveKeys
 }
 
 func newKeyMap() keyMap {
-	return keyMap{
+	return keyMap{listing.MoveKeys{
 		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "scroll down")),
 		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "scroll up")),
 		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
 		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
 		PageDown: key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("ctrl+d", "half page down")),
 		PageUp:   key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("ctrl+u", "half page up")),
-	}
+	}}
 }
 
 func (k keyMap) ShortHelp() []key.Binding { return []key.Binding{k.Down, k.Up} }
@@ -196,24 +197,8 @@ func (m *Model) Update(msg tea.Msg) (view.View, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	half := m.height / 2
-	if half < 1 {
-		half = 1
-	}
-	switch {
-	case key.Matches(k, m.keys.Down):
-		m.top++
-	case key.Matches(k, m.keys.Up):
-		m.top--
-	case key.Matches(k, m.keys.Top):
-		m.top = 0
-	case key.Matches(k, m.keys.Bottom):
-		m.top = len(m.lines())
-	case key.Matches(k, m.keys.PageDown):
-		m.top += half
-	case key.Matches(k, m.keys.PageUp):
-		m.top -= half
-	}
+	half := max(m.height/2, 1)
+	m.top, _ = listing.ScrollText(k, m.keys.MoveKeys, m.top, half, len(m.lines()))
 	m.clamp()
 	return m, nil
 }

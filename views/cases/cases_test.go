@@ -33,8 +33,8 @@ func TestAddCmd(t *testing.T) {
 		t.Fatal("A did not open the form")
 	}
 	f := push.View.(*AddForm)
-	if f.form.Fields[0].Value() != "INC-7" {
-		t.Errorf("the case field does not start on the case file's case: %q", f.form.Fields[0].Value())
+	if f.Form.Fields[0].Value() != "INC-7" {
+		t.Errorf("the case field does not start on the case file's case: %q", f.Form.Fields[0].Value())
 	}
 	ctx.ReadOnly = &model.ReadOnlyError{Advice: "reopen it with --edit"}
 	if n, ok := AddCmd(ctx, a)().(view.NoticeMsg); !ok || n.Err == nil || !strings.Contains(n.Err.Error(), "--edit") {

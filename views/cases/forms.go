@@ -12,7 +12,6 @@ import (
 	"github.com/auditlens/auditlens/views/form"
 	"github.com/auditlens/auditlens/views/model"
 	"github.com/auditlens/auditlens/views/view"
-	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -54,11 +53,10 @@ func SaveCmd(ctx *view.Context, name string) tea.Cmd {
 // AddForm asks for the case (completing the existing ones) and a note, then
 // adds the anomaly to it.
 type AddForm struct {
-	ctx           *view.Context
-	a             model.Anomaly
-	form          *form.Form
-	width, height int
-	names         []string // existing cases, the most recently changed first
+	ctx *view.Context
+	a   model.Anomaly
+	form.Screen
+	names []string // existing cases, the most recently changed first
 }
 
 // NewAddForm returns the add-to-case form of a. The case field starts on
@@ -69,7 +67,7 @@ func NewAddForm(ctx *view.Context, a model.Anomaly) *AddForm {
 	name := form.Text("case", ctx.CaseFile.Name, "")
 	name.Input.Limit = 100 // a case name is at most 100 bytes
 	name.Complete = m.complete
-	m.form = form.New(name, form.Text("note", a.Triage.Note, "becomes its triage note"))
+	m.Form = form.New(name, form.Text("note", a.Triage.Note, "becomes its triage note"))
 	return m
 }
 
@@ -109,15 +107,6 @@ func (m *AddForm) Init() tea.Cmd {
 // Title implements view.View.
 func (m *AddForm) Title() string { return "add to case" }
 
-// Capturing implements view.Capturer: the form takes every key.
-func (m *AddForm) Capturing() bool { return true }
-
-// KeyMap implements view.View.
-func (m *AddForm) KeyMap() help.KeyMap { return m.form.KeyMap() }
-
-// SetSize implements view.View.
-func (m *AddForm) SetSize(w, h int) { m.width, m.height = w, h }
-
 // Update implements view.View.
 func (m *AddForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -127,10 +116,10 @@ func (m *AddForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
 		return m, tea.Batch(view.Back(), view.Changed(fmt.Sprintf("added %s to case %s", describe(msg.a), safe.Text(msg.name))))
 	case view.FetchFailedMsg:
 		if msg.Key == "add" {
-			m.form.Problem(msg.Err.Error())
+			m.Form.Problem(msg.Err.Error())
 		}
 	case tea.KeyMsg:
-		switch m.form.Update(msg) {
+		switch m.Form.Update(msg) {
 		case form.Cancel:
 			return m, view.Back()
 		case form.Submit:
@@ -141,10 +130,10 @@ func (m *AddForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
 }
 
 func (m *AddForm) submit() tea.Cmd {
-	name, note := m.form.Fields[0].Value(), m.form.Fields[1].Value()
+	name, note := m.Form.Fields[0].Value(), m.Form.Fields[1].Value()
 	if name == "" {
-		m.form.SetFocus(0)
-		m.form.Problem("name the case: type a new name, or tab through the existing ones")
+		m.Form.SetFocus(0)
+		m.Form.Problem("name the case: type a new name, or tab through the existing ones")
 		return nil
 	}
 	a := m.a
@@ -163,14 +152,14 @@ func (m *AddForm) submit() tea.Cmd {
 
 // View implements view.View.
 func (m *AddForm) View() string {
-	if m.width <= 0 || m.height <= 0 {
+	if m.Width <= 0 || m.Height <= 0 {
 		return ""
 	}
 	lines := []string{m.ctx.Theme.Header.Apply(" add an anomaly to a case")}
-	lines = append(lines, summary(m.a, m.width, m.ctx)...)
+	lines = append(lines, summary(m.a, m.Width, m.ctx)...)
 	lines = append(lines, "")
-	lines = append(lines, m.form.Lines(m.width, m.ctx.Theme)...)
-	return view.Frame(strings.Join(lines, "\n"), m.width, m.height)
+	lines = append(lines, m.Form.Lines(m.Width, m.ctx.Theme)...)
+	return view.Frame(strings.Join(lines, "\n"), m.Width, m.Height)
 }
 
 // summary names the anomaly a form is about in two lines.
@@ -192,20 +181,19 @@ func summary(a model.Anomaly, w int, ctx *view.Context) []string {
 
 // SaveForm asks where to save a case, then writes the case file.
 type SaveForm struct {
-	ctx           *view.Context
-	name          string
-	form          *form.Form
-	width, height int
-	saving        bool
+	ctx  *view.Context
+	name string
+	form.Screen
+	saving bool
 }
 
 // NewSaveForm returns the form that saves the named case; the file is
 // named after the case in the current folder.
 func NewSaveForm(ctx *view.Context, name string) *SaveForm {
-	return &SaveForm{ctx: ctx, name: name, form: form.New(
+	return &SaveForm{ctx: ctx, name: name, Screen: form.Screen{Form: form.New(
 		form.Text("file", FileName(name), "one SQLite file, mode 0600"),
 		form.Choice("overwrite", []string{"no", "yes"}, 0, "an existing file"),
-	)}
+	)}}
 }
 
 // FileName is a file name for a case: its name with anything but letters,
@@ -226,20 +214,8 @@ func FileName(caseName string) string {
 	return s + ".alcase"
 }
 
-// Init implements view.View.
-func (m *SaveForm) Init() tea.Cmd { return nil }
-
 // Title implements view.View.
 func (m *SaveForm) Title() string { return "save case " + m.name }
-
-// Capturing implements view.Capturer: the form takes every key.
-func (m *SaveForm) Capturing() bool { return true }
-
-// KeyMap implements view.View.
-func (m *SaveForm) KeyMap() help.KeyMap { return m.form.KeyMap() }
-
-// SetSize implements view.View.
-func (m *SaveForm) SetSize(w, h int) { m.width, m.height = w, h }
 
 // Update implements view.View.
 func (m *SaveForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
@@ -250,13 +226,13 @@ func (m *SaveForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
 	case view.FetchFailedMsg:
 		if msg.Key == "save" {
 			m.saving = false
-			m.form.Problem(msg.Err.Error())
+			m.Form.Problem(msg.Err.Error())
 		}
 	case tea.KeyMsg:
 		if m.saving {
 			return m, nil
 		}
-		switch m.form.Update(msg) {
+		switch m.Form.Update(msg) {
 		case form.Cancel:
 			return m, view.Back()
 		case form.Submit:
@@ -267,10 +243,10 @@ func (m *SaveForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
 }
 
 func (m *SaveForm) submit() tea.Cmd {
-	path, overwrite := m.form.Fields[0].Value(), m.form.Fields[1].Value() == "yes"
+	path, overwrite := m.Form.Fields[0].Value(), m.Form.Fields[1].Value() == "yes"
 	if path == "" {
-		m.form.SetFocus(0)
-		m.form.Problem("say where to write the case file")
+		m.Form.SetFocus(0)
+		m.Form.Problem("say where to write the case file")
 		return nil
 	}
 	m.saving = true
@@ -304,18 +280,18 @@ func SavedText(name string, s model.SavedCase) string {
 
 // View implements view.View.
 func (m *SaveForm) View() string {
-	if m.width <= 0 || m.height <= 0 {
+	if m.Width <= 0 || m.Height <= 0 {
 		return ""
 	}
 	th := m.ctx.Theme
-	lines := []string{th.Header.Apply(view.Truncate(" save case "+safe.Text(m.name)+" as one file", m.width))}
-	for _, l := range view.Wrap("its anomalies as found, their triage, and the counts and events its screens read: auditlens open FILE shows it anywhere", max(m.width-3, 1)) {
+	lines := []string{th.Header.Apply(view.Truncate(" save case "+safe.Text(m.name)+" as one file", m.Width))}
+	for _, l := range view.Wrap("its anomalies as found, their triage, and the counts and events its screens read: auditlens open FILE shows it anywhere", max(m.Width-3, 1)) {
 		lines = append(lines, "   "+th.Dim.Apply(l))
 	}
 	lines = append(lines, "")
-	lines = append(lines, m.form.Lines(m.width, th)...)
+	lines = append(lines, m.Form.Lines(m.Width, th)...)
 	if m.saving {
 		lines = append(lines, th.Dim.Apply("  saving…"))
 	}
-	return view.Frame(strings.Join(lines, "\n"), m.width, m.height)
+	return view.Frame(strings.Join(lines, "\n"), m.Width, m.Height)
 }

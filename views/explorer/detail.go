@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/auditlens/auditlens/internal/safe"
+	"github.com/auditlens/auditlens/views/internal/listing"
 	"github.com/auditlens/auditlens/views/model"
 	"github.com/auditlens/auditlens/views/view"
 	"github.com/charmbracelet/bubbles/help"
@@ -148,7 +149,8 @@ func NewDetail(ctx *view.Context, t Target, p model.Process) *Detail {
 }
 
 type detailKeys struct {
-	Down, Up, Top, Bottom, PageDown, PageUp, Parent, Children key.Binding
+	listing.MoveKeys
+	Parent, Children key.Binding
 }
 
 func newDetailKeys() detailKeys {
@@ -156,12 +158,14 @@ func newDetailKeys() detailKeys {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return detailKeys{
-		Down:     b([]string{"j", "down"}, "j/↓", "scroll down"),
-		Up:       b([]string{"k", "up"}, "k/↑", "scroll up"),
-		Top:      b([]string{"g", "home"}, "g", "top"),
-		Bottom:   b([]string{"G", "end"}, "G", "bottom"),
-		PageDown: b([]string{"ctrl+d", "pgdown"}, "ctrl+d", "half page down"),
-		PageUp:   b([]string{"ctrl+u", "pgup"}, "ctrl+u", "half page up"),
+		MoveKeys: listing.MoveKeys{
+			Down:     b([]string{"j", "down"}, "j/↓", "scroll down"),
+			Up:       b([]string{"k", "up"}, "k/↑", "scroll up"),
+			Top:      b([]string{"g", "home"}, "g", "top"),
+			Bottom:   b([]string{"G", "end"}, "G", "bottom"),
+			PageDown: b([]string{"ctrl+d", "pgdown"}, "ctrl+d", "half page down"),
+			PageUp:   b([]string{"ctrl+u", "pgup"}, "ctrl+u", "half page up"),
+		},
 		Parent:   b([]string{"P"}, "P", "parent"),
 		Children: b([]string{"C"}, "C", "children"),
 	}
@@ -215,19 +219,10 @@ func (d *Detail) Update(msg tea.Msg) (view.View, tea.Cmd) {
 		return d, openParentDetail(d.ctx, d.target, msg.child, msg.page)
 	case tea.KeyMsg:
 		half := max(d.height/2, 1)
+		top, moved := listing.ScrollText(msg, d.keys.MoveKeys, d.top, half, len(d.lines()))
 		switch {
-		case key.Matches(msg, d.keys.Down):
-			d.top++
-		case key.Matches(msg, d.keys.Up):
-			d.top--
-		case key.Matches(msg, d.keys.Top):
-			d.top = 0
-		case key.Matches(msg, d.keys.Bottom):
-			d.top = len(d.lines())
-		case key.Matches(msg, d.keys.PageDown):
-			d.top += half
-		case key.Matches(msg, d.keys.PageUp):
-			d.top -= half
+		case moved:
+			d.top = top
 		case key.Matches(msg, d.keys.Parent):
 			if d.p.PPID <= 0 {
 				return d, view.Notice(fmt.Sprintf("pid %d has no parent in the data", d.p.PID))

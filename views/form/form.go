@@ -393,3 +393,23 @@ func (k boundKeys) FullHelp() [][]key.Binding {
 }
 
 var _ help.KeyMap = boundKeys{}
+
+// Screen is what every form screen shares: its form, its size, and that the
+// form takes every key. A screen embeds it and adds its title, fields and
+// what submitting does.
+type Screen struct {
+	Form          *Form
+	Width, Height int
+}
+
+// Init implements view.View: a form has nothing to fetch.
+func (s *Screen) Init() tea.Cmd { return nil }
+
+// Capturing implements view.Capturer: the form takes every key.
+func (s *Screen) Capturing() bool { return true }
+
+// KeyMap implements view.View: the form's keys in its current state.
+func (s *Screen) KeyMap() help.KeyMap { return s.Form.KeyMap() }
+
+// SetSize implements view.View.
+func (s *Screen) SetSize(w, h int) { s.Width, s.Height = w, h }

@@ -12,7 +12,6 @@ import (
 	"github.com/auditlens/auditlens/views/form"
 	"github.com/auditlens/auditlens/views/model"
 	"github.com/auditlens/auditlens/views/view"
-	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -66,12 +65,11 @@ func executablesText(a model.Anomaly) string {
 // skip_model_update), on which hosts or containers and until when, asks to
 // confirm, then makes the rule.
 type SuppressForm struct {
-	ctx           *view.Context
-	a             model.Anomaly
-	exe           string
-	form          *form.Form
-	width, height int
-	req           model.Suppression // what the question asks about
+	ctx *view.Context
+	a   model.Anomaly
+	exe string
+	form.Screen
+	req model.Suppression // what the question asks about
 }
 
 // NewSuppressForm returns the suppress form of a; the hosts pattern starts
@@ -88,13 +86,13 @@ func NewSuppressForm(ctx *view.Context, a model.Anomaly) *SuppressForm {
 	hosts.Complete = prefixed(entityPatterns(a.Entity))
 	until := form.Text("until", "", "empty: for good; +30d, 2026-12-31")
 	until.Complete = prefixed(untilChoices)
-	m.form = form.New(
+	m.Form = form.New(
 		form.Choice("action", model.RuleActions(), 0, actionHint(model.RuleSkipResult)),
 		hosts,
 		until,
 		form.Text("note", "", "why it is benign"),
 	)
-	m.form.SetFocus(1)
+	m.Form.SetFocus(1)
 	return m
 }
 
@@ -123,20 +121,8 @@ func prefixed(all []string) func(string) []string {
 	}
 }
 
-// Init implements view.View.
-func (m *SuppressForm) Init() tea.Cmd { return nil }
-
 // Title implements view.View.
 func (m *SuppressForm) Title() string { return "suppress " + m.exe }
-
-// Capturing implements view.Capturer: the form takes every key.
-func (m *SuppressForm) Capturing() bool { return true }
-
-// KeyMap implements view.View.
-func (m *SuppressForm) KeyMap() help.KeyMap { return m.form.KeyMap() }
-
-// SetSize implements view.View.
-func (m *SuppressForm) SetSize(w, h int) { m.width, m.height = w, h }
 
 // Update implements view.View.
 func (m *SuppressForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
@@ -147,10 +133,10 @@ func (m *SuppressForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
 		return m, tea.Batch(view.Back(), view.Changed(text))
 	case view.FetchFailedMsg:
 		if msg.Key == "suppress" {
-			m.form.Problem(msg.Err.Error())
+			m.Form.Problem(msg.Err.Error())
 		}
 	case tea.KeyMsg:
-		switch m.form.Update(msg) {
+		switch m.Form.Update(msg) {
 		case form.Cancel:
 			return m, view.Back()
 		case form.Submit:
@@ -158,19 +144,19 @@ func (m *SuppressForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
 		case form.Confirm:
 			return m, m.suppress()
 		}
-		m.form.Fields[0].Hint = actionHint(m.form.Fields[0].Value())
+		m.Form.Fields[0].Hint = actionHint(m.Form.Fields[0].Value())
 	}
 	return m, nil
 }
 
 // submit checks the values and asks to confirm.
 func (m *SuppressForm) submit() {
-	req := model.Suppression{Action: m.form.Fields[0].Value(), Note: m.form.Fields[3].Value()}
-	req.Entity = entityOf(m.form.Fields[1].Value())
-	until, err := parseUntil(m.form.Fields[2].Value(), m.ctx)
+	req := model.Suppression{Action: m.Form.Fields[0].Value(), Note: m.Form.Fields[3].Value()}
+	req.Entity = entityOf(m.Form.Fields[1].Value())
+	until, err := parseUntil(m.Form.Fields[2].Value(), m.ctx)
 	if err != nil {
-		m.form.SetFocus(2)
-		m.form.Problem(err.Error())
+		m.Form.SetFocus(2)
+		m.Form.Problem(err.Error())
 		return
 	}
 	req.Until = until
@@ -180,7 +166,7 @@ func (m *SuppressForm) submit() {
 	if !until.IsZero() {
 		end = "until " + until.In(m.loc()).Format("2006-01-02 15:04") + " " + view.ZoneName(m.loc(), until)
 	}
-	m.form.Ask(fmt.Sprintf("Suppress %s on %s %s (%s)? y suppresses, n goes back.", safe.Text(m.exe), safe.Text(r.Where()), end, req.Action))
+	m.Form.Ask(fmt.Sprintf("Suppress %s on %s %s (%s)? y suppresses, n goes back.", safe.Text(m.exe), safe.Text(r.Where()), end, req.Action))
 }
 
 func (m *SuppressForm) suppress() tea.Cmd {
@@ -208,18 +194,18 @@ func (m *SuppressForm) loc() *time.Location {
 
 // View implements view.View.
 func (m *SuppressForm) View() string {
-	if m.width <= 0 || m.height <= 0 {
+	if m.Width <= 0 || m.Height <= 0 {
 		return ""
 	}
 	th := m.ctx.Theme
-	lines := []string{th.Header.Apply(view.Truncate(" suppress "+safe.Text(m.exe), m.width))}
-	lines = append(lines, anomalyLines(m.a, m.width, m.ctx)...)
-	for _, l := range view.Wrap("a rule names the executable exactly, for the "+m.a.Scope.Noun(2)+" below; records it covers are hidden over the whole range and counted as suppressed; :rules undoes it", max(m.width-3, 1)) {
+	lines := []string{th.Header.Apply(view.Truncate(" suppress "+safe.Text(m.exe), m.Width))}
+	lines = append(lines, anomalyLines(m.a, m.Width, m.ctx)...)
+	for _, l := range view.Wrap("a rule names the executable exactly, for the "+m.a.Scope.Noun(2)+" below; records it covers are hidden over the whole range and counted as suppressed; :rules undoes it", max(m.Width-3, 1)) {
 		lines = append(lines, "   "+th.Dim.Apply(l))
 	}
 	lines = append(lines, "")
-	lines = append(lines, m.form.Lines(m.width, th)...)
-	return view.Frame(strings.Join(lines, "\n"), m.width, m.height)
+	lines = append(lines, m.Form.Lines(m.Width, th)...)
+	return view.Frame(strings.Join(lines, "\n"), m.Width, m.Height)
 }
 
 // anomalyLines name the anomaly a form is about.
@@ -238,11 +224,10 @@ func anomalyLines(a model.Anomaly, w int, ctx *view.Context) []string {
 // EditForm edits a rule: its executable and hosts patterns, action, end and
 // note.
 type EditForm struct {
-	ctx           *view.Context
-	r             model.Rule
-	untilText     string // the end as the form first showed it
-	form          *form.Form
-	width, height int
+	ctx       *view.Context
+	r         model.Rule
+	untilText string // the end as the form first showed it
+	form.Screen
 }
 
 // NewEditForm returns the form of rule r.
@@ -261,7 +246,7 @@ func NewEditForm(ctx *view.Context, r model.Rule) *EditForm {
 	untilField := form.Text("until", until, "empty: for good; +30d, 2026-12-31")
 	untilField.Complete = prefixed(untilChoices)
 	action := slices.Index(model.RuleActions(), r.Action)
-	m.form = form.New(
+	m.Form = form.New(
 		form.Text("executable", r.Executable, "a path, or a pattern"),
 		form.Choice("scope", scopes, scope, ""),
 		form.Text("hosts", entity, "* for every one"),
@@ -269,24 +254,12 @@ func NewEditForm(ctx *view.Context, r model.Rule) *EditForm {
 		untilField,
 		form.Text("note", r.Note, ""),
 	)
-	m.form.SetFocus(5)
+	m.Form.SetFocus(5)
 	return m
 }
 
-// Init implements view.View.
-func (m *EditForm) Init() tea.Cmd { return nil }
-
 // Title implements view.View.
 func (m *EditForm) Title() string { return "rule " + m.r.ID }
-
-// Capturing implements view.Capturer: the form takes every key.
-func (m *EditForm) Capturing() bool { return true }
-
-// KeyMap implements view.View.
-func (m *EditForm) KeyMap() help.KeyMap { return m.form.KeyMap() }
-
-// SetSize implements view.View.
-func (m *EditForm) SetSize(w, h int) { m.width, m.height = w, h }
 
 func (m *EditForm) loc() *time.Location {
 	if m.ctx.Location == nil {
@@ -302,35 +275,35 @@ func (m *EditForm) Update(msg tea.Msg) (view.View, tea.Cmd) {
 		return m, tea.Batch(view.Back(), view.Changed("rule "+safe.Text(msg.r.ID)+" saved: "+describe(msg.r, m.loc())))
 	case view.FetchFailedMsg:
 		if msg.Key == "edit" {
-			m.form.Problem(msg.Err.Error())
+			m.Form.Problem(msg.Err.Error())
 		}
 	case tea.KeyMsg:
-		switch m.form.Update(msg) {
+		switch m.Form.Update(msg) {
 		case form.Cancel:
 			return m, view.Back()
 		case form.Submit:
 			return m, m.submit()
 		}
-		m.form.Fields[3].Hint = actionHint(m.form.Fields[3].Value())
+		m.Form.Fields[3].Hint = actionHint(m.Form.Fields[3].Value())
 	}
 	return m, nil
 }
 
 func (m *EditForm) submit() tea.Cmd {
-	f := m.form.Fields
+	f := m.Form.Fields
 	r := m.r
 	r.Executable, r.Scope, r.Entity, r.Action, r.Note = f[0].Value(), f[1].Value(), entityOf(f[2].Value()), f[3].Value(), f[5].Value()
 	if r.Executable == "" {
-		m.form.SetFocus(0)
-		m.form.Problem("a rule needs an executable: a path, or a pattern such as /opt/app/bin/*")
+		m.Form.SetFocus(0)
+		m.Form.Problem("a rule needs an executable: a path, or a pattern such as /opt/app/bin/*")
 		return nil
 	}
 	if f[4].Value() != m.untilText {
 		// A changed end must lie ahead; an unchanged one (even past) stays.
 		until, err := parseUntil(f[4].Value(), m.ctx)
 		if err != nil {
-			m.form.SetFocus(4)
-			m.form.Problem(err.Error())
+			m.Form.SetFocus(4)
+			m.Form.Problem(err.Error())
 			return nil
 		}
 		r.Until = until
@@ -351,21 +324,21 @@ func (m *EditForm) submit() tea.Cmd {
 
 // View implements view.View.
 func (m *EditForm) View() string {
-	if m.width <= 0 || m.height <= 0 {
+	if m.Width <= 0 || m.Height <= 0 {
 		return ""
 	}
 	th := m.ctx.Theme
-	lines := []string{th.Header.Apply(view.Truncate(" rule "+safe.Text(m.r.ID), m.width))}
+	lines := []string{th.Header.Apply(view.Truncate(" rule "+safe.Text(m.r.ID), m.Width))}
 	meta := "   created " + m.r.Created.In(m.loc()).Format("2006-01-02 15:04")
 	if !m.r.Updated.IsZero() && !m.r.Updated.Equal(m.r.Created) {
 		meta += " · changed " + m.r.Updated.In(m.loc()).Format("2006-01-02 15:04")
 	}
 	meta += fmt.Sprintf(" · hides %d %s on screen", m.r.Hides, plural(m.r.Hides, "record"))
-	lines = append(lines, th.Dim.Apply(view.Truncate(meta, m.width)))
-	lines = append(lines, th.Dim.Apply(view.Truncate("   patterns: * any run of characters (slashes too), ? one character, \\ quotes the next", m.width)))
+	lines = append(lines, th.Dim.Apply(view.Truncate(meta, m.Width)))
+	lines = append(lines, th.Dim.Apply(view.Truncate("   patterns: * any run of characters (slashes too), ? one character, \\ quotes the next", m.Width)))
 	lines = append(lines, "")
-	lines = append(lines, m.form.Lines(m.width, th)...)
-	return view.Frame(strings.Join(lines, "\n"), m.width, m.height)
+	lines = append(lines, m.Form.Lines(m.Width, th)...)
+	return view.Frame(strings.Join(lines, "\n"), m.Width, m.Height)
 }
 
 // entityOf reads the hosts field: * (or nothing) is every one.

@@ -133,9 +133,9 @@ func TestSuppressFormDefaults(t *testing.T) {
 	a := model.Anomaly{ID: "a1", Scope: model.ScopeContainer, Entity: "api-7f9c", Executable: "/bin/bash"}
 	m := NewSuppressForm(testCtx(), a)
 	m.SetSize(80, 20)
-	f := m.form.Fields
-	if f[0].Value() != model.RuleSkipResult || f[1].Value() != "api-7f9c" || f[2].Value() != "" || m.form.Focus() != 1 {
-		t.Errorf("defaults: %q %q %q focus %d", f[0].Value(), f[1].Value(), f[2].Value(), m.form.Focus())
+	f := m.Form.Fields
+	if f[0].Value() != model.RuleSkipResult || f[1].Value() != "api-7f9c" || f[2].Value() != "" || m.Form.Focus() != 1 {
+		t.Errorf("defaults: %q %q %q focus %d", f[0].Value(), f[1].Value(), f[2].Value(), m.Form.Focus())
 	}
 	if !strings.Contains(m.View(), "containers") || m.Title() != "suppress /bin/bash" {
 		t.Errorf("form of a container anomaly:\n%s", m.View())

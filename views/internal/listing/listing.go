@@ -235,3 +235,24 @@ func (f *Filter) Match(fields ...string) bool {
 	}
 	return false
 }
+
+// ScrollText moves top, the first line in view of a block of n lines, when k
+// is one of km (half lines for a half page), and says whether it was; the
+// caller clamps top to its own view so text ends where its screen says.
+func ScrollText(k tea.KeyMsg, km MoveKeys, top, half, n int) (int, bool) {
+	switch {
+	case key.Matches(k, km.Down):
+		return top + 1, true
+	case key.Matches(k, km.Up):
+		return top - 1, true
+	case key.Matches(k, km.Top):
+		return 0, true
+	case key.Matches(k, km.Bottom):
+		return n, true
+	case key.Matches(k, km.PageDown):
+		return top + half, true
+	case key.Matches(k, km.PageUp):
+		return top - half, true
+	}
+	return top, false
+}

@@ -152,3 +152,28 @@ func TestFilter(t *testing.T) {
 		t.Errorf("cleared filter kept %+v", f)
 	}
 }
+
+func TestScrollText(t *testing.T) {
+	km := NewMoveKeys()
+	tests := []struct {
+		name    string
+		k       tea.KeyMsg
+		top     int
+		wantTop int
+		wantOK  bool
+	}{
+		{name: "down", k: tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("j")}, top: 2, wantTop: 3, wantOK: true},
+		{name: "up", k: tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("k")}, top: 2, wantTop: 1, wantOK: true},
+		{name: "first", k: tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("g")}, top: 7, wantTop: 0, wantOK: true},
+		{name: "last", k: tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("G")}, top: 0, wantTop: 20, wantOK: true},
+		{name: "half page down", k: tea.KeyMsg{Type: tea.KeyCtrlD}, top: 4, wantTop: 9, wantOK: true},
+		{name: "half page up", k: tea.KeyMsg{Type: tea.KeyCtrlU}, top: 4, wantTop: -1, wantOK: true}, // the caller clamps
+		{name: "other key", k: tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("x")}, top: 4, wantTop: 4, wantOK: false},
+	}
+	for _, tt := range tests {
+		top, ok := ScrollText(tt.k, km, tt.top, 5, 20)
+		if top != tt.wantTop || ok != tt.wantOK {
+			t.Errorf("%s from %d: got %d ok %v, want %d ok %v", tt.name, tt.top, top, ok, tt.wantTop, tt.wantOK)
+		}
+	}
+}
