@@ -49,9 +49,7 @@ func TestCaseFileEndToEnd(t *testing.T) {
 	s.waitFor(20*time.Second, "swimlane", "case INC-7 (read-only)", "3a30127937b1", "nyc2-db01", "host_rare_process")
 
 	// The rare anomaly: its host, the table, the rare chart, its processes.
-	s.keys(":")
-	s.typeText("host 3a30127937b1")
-	s.keys("Enter")
+	s.command("host 3a30127937b1")
 	s.waitFor(10*time.Second, "/xxprimef")
 	s.keys("Tab")
 	s.keys("Enter")
@@ -63,13 +61,9 @@ func TestCaseFileEndToEnd(t *testing.T) {
 	s.waitFor(10*time.Second, "swimlane")
 
 	// The copy spree: the rate job, its host, the rate drill-down.
-	s.keys(":")
-	s.typeText("job host_high_process_rate")
-	s.keys("Enter")
+	s.command("job host_high_process_rate")
 	s.waitFor(10*time.Second, "host_high_process_rate")
-	s.keys(":")
-	s.typeText("host nyc2-db01")
-	s.keys("Enter")
+	s.command("host nyc2-db01")
 	s.waitFor(10*time.Second, "nyc2-db01", "/usr/bin/scp")
 	s.keys("Tab")
 	s.keys("Enter")

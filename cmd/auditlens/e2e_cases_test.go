@@ -35,9 +35,7 @@ func TestCasesAndRulesEndToEnd(t *testing.T) {
 
 	// The release binary's first host in the rollout: its record tops the
 	// host's column.
-	s.keys(":")
-	s.typeText("host nyc2-front02")
-	s.keys("Enter")
+	s.command("host nyc2-front02")
 	s.waitFor(10*time.Second, ">new ", "/opt/app/bin/app-v2.4.1")
 	s.keys("Tab", "S")
 	s.waitFor(10*time.Second, "suppress /opt/app/bin/app-v2.4.1", "nyc2-front02")
@@ -58,9 +56,7 @@ func TestCasesAndRulesEndToEnd(t *testing.T) {
 	hidden := m[1]
 
 	// The rule, removed from :rules: the records are back.
-	s.keys(":")
-	s.typeText("rules")
-	s.keys("Enter")
+	s.command("rules")
 	s.waitFor(10*time.Second, "/opt/app/bin/app-v2.4.1", "every host", "result", "active")
 	s.keys("d")
 	s.waitFor(10*time.Second, "The "+hidden+" records it hides come back")
@@ -73,9 +69,7 @@ func TestCasesAndRulesEndToEnd(t *testing.T) {
 	}
 
 	// /xxprimef into a case, with a note, saved to a file.
-	s.keys(":")
-	s.typeText("host 3a30127937b1")
-	s.keys("Enter")
+	s.command("host 3a30127937b1")
 	s.waitFor(10*time.Second, "anomalies · 3a30127937b1")
 	// Its column, two days and some hours after the host's hottest one.
 	s.keys("L", "L")
@@ -91,9 +85,7 @@ func TestCasesAndRulesEndToEnd(t *testing.T) {
 	s.keys("Enter")
 	s.waitFor(10*time.Second, "to case INC-9", "new*")
 	file := filepath.Join(dir, "INC-9.alcase")
-	s.keys(":")
-	s.typeText("case save INC-9 " + file)
-	s.keys("Enter")
+	s.command("case save INC-9 " + file)
 	s.waitFor(30*time.Second, "saved case INC-9")
 	s.keys("q")
 	time.Sleep(500 * time.Millisecond)
@@ -104,9 +96,7 @@ func TestCasesAndRulesEndToEnd(t *testing.T) {
 	// The file in a console of its own.
 	s2 := startTmux(t, 120, 40, env, bin, "open", file)
 	s2.waitFor(20*time.Second, "case INC-9 (read-only)", "/xxprimef", "3a30127937b1")
-	s2.keys(":")
-	s2.typeText("cases")
-	s2.keys("Enter")
+	s2.command("cases")
 	s2.waitFor(10*time.Second, ">INC-9 (this file)")
 	s2.keys("Enter")
 	s2.waitFor(10*time.Second, "case INC-9", "/xxprimef", "unknown binary run once")

@@ -72,6 +72,14 @@ func (s *tmuxSession) typeText(text string) {
 	time.Sleep(150 * time.Millisecond)
 }
 
+// command types a console command line (":" TEXT Enter).
+func (s *tmuxSession) command(text string) {
+	s.t.Helper()
+	s.keys(":")
+	s.typeText(text)
+	s.keys("Enter")
+}
+
 func (s *tmuxSession) screen() string {
 	s.t.Helper()
 	return s.tmux("capture-pane", "-p", "-t", s.name)
@@ -117,13 +125,9 @@ func TestConsoleEndToEnd(t *testing.T) {
 	// The /xxprimef anomaly: narrow the range to its afternoon (the host's
 	// rollout day holds other first-in-fleet binaries), jump to its host,
 	// focus the table, open it.
-	s.keys(":")
-	s.typeText("range 2024-03-08T12:00:00Z 2024-03-09T00:00:00Z")
-	s.keys("Enter")
+	s.command("range 2024-03-08T12:00:00Z 2024-03-09T00:00:00Z")
 	s.waitFor(10*time.Second, "Mar 08 12:00")
-	s.keys(":")
-	s.typeText("host 3a30127937b1")
-	s.keys("Enter")
+	s.command("host 3a30127937b1")
 	s.waitFor(10*time.Second, "/xxprimef")
 	s.keys("Tab")
 	s.keys("Enter")
@@ -136,16 +140,10 @@ func TestConsoleEndToEnd(t *testing.T) {
 	s.waitFor(10*time.Second, "swimlane")
 
 	// The ssh/scp burst: the rate job on its host, over all the data.
-	s.keys(":")
-	s.typeText("range all")
-	s.keys("Enter")
-	s.keys(":")
-	s.typeText("job host_high_process_rate")
-	s.keys("Enter")
+	s.command("range all")
+	s.command("job host_high_process_rate")
 	s.waitFor(10*time.Second, "host_high_process_rate")
-	s.keys(":")
-	s.typeText("host nyc2-db01")
-	s.keys("Enter")
+	s.command("host nyc2-db01")
 	s.waitFor(10*time.Second, "nyc2-db01", "/usr/bin/scp")
 	s.keys("Tab")
 	s.keys("Enter")
@@ -164,9 +162,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	// Restart: the triage is kept.
 	s2 := startTmux(t, 120, 40, env, bin, "demo", "--cache", db, "--jobs", "host_high_process_rate,host_rare_process")
 	s2.waitFor(20*time.Second, "swimlane", "host_high_process_rate")
-	s2.keys(":")
-	s2.typeText("host nyc2-db01")
-	s2.keys("Enter")
+	s2.command("host nyc2-db01")
 	s2.waitFor(10*time.Second, "esc*") // escalated, with a note
 	// The note itself, on the anomaly's record (rate drill-down, then d).
 	s2.keys("Tab", "Enter")

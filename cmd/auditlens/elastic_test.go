@@ -162,12 +162,8 @@ func TestScanElasticMatchesFiles(t *testing.T) {
 	if at.IsZero() {
 		t.Fatal("no /xxprimef record from Elasticsearch")
 	}
-	s.keys(":")
-	s.typeText(fmt.Sprintf("range %s %s", at.Add(-time.Hour).Format(time.RFC3339), at.Add(2*time.Hour).Format(time.RFC3339)))
-	s.keys("Enter")
-	s.keys(":")
-	s.typeText("host 3a30127937b1")
-	s.keys("Enter")
+	s.command(fmt.Sprintf("range %s %s", at.Add(-time.Hour).Format(time.RFC3339), at.Add(2*time.Hour).Format(time.RFC3339)))
+	s.command("host 3a30127937b1")
 	s.waitFor(10*time.Second, "/xxprimef")
 	s.keys("Tab", "Enter")
 	s.waitFor(20*time.Second, "rare processes", "/xxprimef", "share", "fleet")
