@@ -337,7 +337,7 @@ func OpenCaseFile(ctx context.Context, path string, edit bool) (*Store, CaseFile
 	if err != nil {
 		return nil, CaseFile{}, err
 	}
-	s, err = open(ctx, path, abs, dsnWith(abs, "DELETE"))
+	s, err = open(ctx, path, abs, writable(abs, "DELETE"))
 	if err != nil {
 		return nil, CaseFile{}, err
 	}
@@ -462,7 +462,7 @@ func (s *Store) SaveCase(ctx context.Context, path string, x CaseExport) (SavedC
 		return out, fmt.Errorf("save case %q: %w", x.Case, err)
 	}
 	// The schema comes from the migrations, as for any cache.
-	fresh, err := open(ctx, tmpPath, tmpPath, dsnWith(tmpPath, "DELETE"))
+	fresh, err := open(ctx, tmpPath, tmpPath, writable(tmpPath, "DELETE"))
 	if err != nil {
 		return out, fmt.Errorf("save case %q: %w", x.Case, err)
 	}
@@ -496,7 +496,7 @@ func (s *Store) SaveCase(ctx context.Context, path string, x CaseExport) (SavedC
 // through one private connection to the cache with dst attached, in one
 // transaction (one snapshot of the cache).
 func (s *Store) copyCase(ctx context.Context, dst string, x CaseExport, out *SavedCase) error {
-	db := sql.OpenDB(connector{dsn: s.dsn})
+	db := sql.OpenDB(s.conn)
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)

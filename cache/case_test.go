@@ -406,7 +406,7 @@ func TestOpenCaseFileForEditing(t *testing.T) {
 
 	// An older case file: the schema of one migration back, with a case.
 	old := filepath.Join(dir, "old.alcase")
-	db := sql.OpenDB(connector{dsn: dsnWith(old, "DELETE")})
+	db := sql.OpenDB(writable(old, "DELETE"))
 	steps := migrations()[:SchemaVersion()-1]
 	for {
 		done, err := migrateOne(ctx, db, old, steps)

@@ -419,10 +419,10 @@ func joinArgPieces(pieces []argPart, declared int) (string, bool) {
 // proctitleArgs splits the process title (the command line, NUL-separated,
 // cut by the kernel at 128 bytes) into arguments.
 func proctitleArgs(orig string) []string {
-	if !isAuditHex(orig) {
+	text, ok := decodeAuditHex(orig, nulKeep)
+	if !ok {
 		return []string{strings.Clone(unquoteAuditValue(orig))}
 	}
-	text := decodeAuditValue(orig, nulKeep)
 	text = strings.TrimSuffix(text, "\x00")
 	return strings.Split(text, "\x00")
 }

@@ -1,8 +1,10 @@
 package sources
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file reads key=value fields out of raw audit records by hand. It
@@ -185,13 +187,6 @@ func isAuditHex(orig string) bool {
 	return true
 }
 
-func hexNibble(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c - 'A' + 10
-}
-
 // nulMode says what decoding does with NUL bytes inside a hex value.
 type nulMode int
 
@@ -206,38 +201,72 @@ const (
 // quotes are stripped. Bytes that are not UTF-8 become U+FFFD, as they would in
 // Auditbeat's JSON.
 func decodeAuditValue(orig string, mode nulMode) string {
-	if !isAuditHex(orig) {
-		return unquoteAuditValue(orig)
+	if text, ok := decodeAuditHex(orig, mode); ok {
+		return text
 	}
-	// One allocation: the builder's bytes become the string.
-	var b strings.Builder
-	b.Grow(len(orig) / 2)
-	for i := 0; i < len(orig); i += 2 {
-		c := hexNibble(orig[i])<<4 | hexNibble(orig[i+1])
-		if c == 0 {
-			switch mode {
-			case nulToSpace:
-				c = ' '
-			case nulCuts:
-				i = len(orig) // stop here
-				continue
-			}
+	return unquoteAuditValue(orig)
+}
+
+// auditHexValues maps the digits of the kernel's hex encoding (upper case) to
+// their value and every other byte to 0xFF, so that one OR over a value's
+// digits tells whether it was hex.
+var auditHexValues = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xFF
+	}
+	for i, c := range []byte("0123456789ABCDEF") {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+// decodeAuditHex decodes a value the kernel wrote in hex, checking and
+// decoding in one pass; false when the value is not hex (isAuditHex). The
+// text is a string of its own: it does not share the log's memory. Long hex
+// values (process titles, arguments with spaces) are the bulk of a log's
+// bytes, so this loop is hot.
+func decodeAuditHex(orig string, mode nulMode) (string, bool) {
+	n := len(orig)
+	if n == 0 || n%2 != 0 || auditHexValues[orig[0]] == 0xFF {
+		return "", false
+	}
+	buf := make([]byte, n/2)
+	var bad byte
+	for i := range buf {
+		hi, lo := auditHexValues[orig[2*i]], auditHexValues[orig[2*i+1]]
+		bad |= hi | lo
+		buf[i] = hi<<4 | lo
+	}
+	if bad > 0x0F {
+		return "", false
+	}
+	switch mode {
+	case nulToSpace:
+		for i := bytes.IndexByte(buf, 0); i >= 0; i = bytes.IndexByte(buf, 0) {
+			buf[i] = ' '
 		}
-		b.WriteByte(c)
+	case nulCuts:
+		if i := bytes.IndexByte(buf, 0); i >= 0 {
+			buf = buf[:i]
+		}
 	}
-	text := b.String()
-	if mode != nulRaw && !utf8.ValidString(text) {
-		return strings.ToValidUTF8(text, "\uFFFD")
+	if len(buf) == 0 {
+		return "", true
 	}
-	return text
+	if mode != nulRaw && !utf8.Valid(buf) {
+		return strings.ToValidUTF8(string(buf), "\uFFFD"), true
+	}
+	// buf is never written again: the string may take its bytes, saving
+	// a copy of every decoded value.
+	return unsafe.String(&buf[0], len(buf)), true
 }
 
 // ownedAuditValue is decodeAuditValue for text that outlives the chunk it
 // was read from: decoded hex is already a string of its own, other values are
 // copied.
 func ownedAuditValue(orig string, mode nulMode) string {
-	if isAuditHex(orig) {
-		return decodeAuditValue(orig, mode)
+	if text, ok := decodeAuditHex(orig, mode); ok {
+		return text
 	}
 	return strings.Clone(unquoteAuditValue(orig))
 }

@@ -449,7 +449,9 @@ func parseExecveFields(body string) *execveFields {
 		case pieceLength:
 			p.length, _ = strconv.Atoi(trimAuditValue(orig))
 		case pieceWhole:
-			p.text, p.owned = decodeAuditValue(orig, nulCuts), isAuditHex(orig)
+			if p.text, p.owned = decodeAuditHex(orig, nulCuts); !p.owned {
+				p.text = unquoteAuditValue(orig)
+			}
 		default:
 			p.text = decodeAuditValue(orig, nulRaw)
 			p.length = auditValueLen(orig)
