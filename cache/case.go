@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -540,28 +542,33 @@ func (s *Store) copyCase(ctx context.Context, dst string, x CaseExport, out *Sav
 		limit = DefaultFleetRowLimit
 	}
 	out.FleetCounts = len(x.Counts) > 0
+	copied := &countCopy{blocks: map[int64]bool{}, hosts: map[int64]bool{}, exes: map[int64]bool{}}
 	for _, cc := range x.Counts {
-		where, args, err := countFilter(cc.Scope, x.From, x.To, sources.AllSyscalls, nil, x.Loads)
-		if err != nil {
-			return err
-		}
+		scan := newCountScan(cc.Scope, x.From, x.To, sources.AllSyscalls, nil, x.Loads)
 		var rows int64
 		if limit > 0 {
-			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM main.minute_count c WHERE `+where, args...).Scan(&rows); err != nil {
+			err := eachCount(ctx, conn, scan, func(countBlock, *countRow) error { rows++; return nil })
+			if err != nil {
 				return fmt.Errorf("count the fleet's rows: %w", err)
 			}
 		}
 		if limit < 0 || rows > limit {
 			out.FleetCounts = false
-			if where, args, err = countFilter(cc.Scope, x.From, x.To, sources.AllSyscalls, cc.Entities, x.Loads); err != nil {
-				return err
-			}
+			scan = newCountScan(cc.Scope, x.From, x.To, sources.AllSyscalls, cc.Entities, x.Loads)
 		}
-		n, err := exec("counts", `INSERT OR IGNORE INTO casefile.minute_count SELECT c.* FROM main.minute_count c WHERE `+where, args...)
+		n, err := copied.copy(ctx, conn, scan)
 		if err != nil {
-			return err
+			return fmt.Errorf("copy counts: %w", err)
 		}
 		out.Counts += n
+	}
+	hostList, err := json.Marshal(slices.Sorted(maps.Keys(copied.hosts)))
+	if err != nil {
+		return err
+	}
+	exeList, err := json.Marshal(slices.Sorted(maps.Keys(copied.exes)))
+	if err != nil {
+		return err
 	}
 	var loads any
 	if len(x.Loads) > 0 {
@@ -591,14 +598,14 @@ func (s *Store) copyCase(ctx context.Context, dst string, x CaseExport, out *Sav
 		args        []any
 	}{
 		{"loads", `INSERT INTO casefile.load SELECT * FROM main.load WHERE id IN
-			(SELECT load_id FROM casefile.minute_count UNION SELECT load_id FROM casefile.event
+			(SELECT load_id FROM casefile.count_block UNION SELECT load_id FROM casefile.event
 			 UNION SELECT load_id FROM casefile.event_block)`, nil},
 		{"hosts and containers", `INSERT INTO casefile.entity SELECT * FROM main.entity WHERE id IN
-			(SELECT entity_id FROM casefile.minute_count UNION SELECT host_id FROM casefile.minute_count
+			(SELECT entity_id FROM casefile.count_block UNION SELECT value FROM json_each(?)
 			 UNION SELECT entity_id FROM casefile.event UNION SELECT host_id FROM casefile.event
-			 UNION SELECT entity_id FROM casefile.event_block)`, nil},
+			 UNION SELECT entity_id FROM casefile.event_block)`, []any{string(hostList)}},
 		{"executables", `INSERT INTO casefile.executable SELECT * FROM main.executable WHERE id IN
-			(SELECT executable_id FROM casefile.minute_count UNION SELECT executable_id FROM casefile.event)`, nil},
+			(SELECT value FROM json_each(?) UNION SELECT executable_id FROM casefile.event)`, []any{string(exeList)}},
 		{"the case", `INSERT INTO casefile.cases SELECT * FROM main.cases WHERE name = ?`, []any{x.Case}},
 		{"the case's anomalies", `INSERT INTO casefile.case_anomaly SELECT a.* FROM main.case_anomaly a
 			JOIN main.cases c ON c.id = a.case_id WHERE c.name = ?`, []any{x.Case}},
@@ -614,7 +621,7 @@ func (s *Store) copyCase(ctx context.Context, dst string, x CaseExport, out *Sav
 		}
 	}
 	var broken int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pragma_foreign_key_check('minute_count', 'casefile')`).Scan(&broken); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM pragma_foreign_key_check('count_block', 'casefile')`).Scan(&broken); err != nil {
 		return fmt.Errorf("check the copy: %w", err)
 	}
 	var brokenEvents int
@@ -640,4 +647,58 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// countCopy copies count blocks into an attached case file, each block once,
+// keeping only the rows a scan picks, and notes the hosts and executables the
+// copied rows name (inside the blocks, out of SQL's sight).
+type countCopy struct {
+	blocks      map[int64]bool
+	hosts, exes map[int64]bool
+}
+
+// copy copies the rows scan picks and returns how many.
+func (c *countCopy) copy(ctx context.Context, conn *sql.Conn, scan countScan) (int64, error) {
+	st, err := conn.PrepareContext(ctx, insertCountBlockSQL("casefile."))
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var n int64
+	var cur countBlock
+	var rows []countRow
+	var buf []byte
+	skip := false
+	store := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		var err error
+		buf, err = storeCountBlocks(ctx, st, cur.load, cur.entity, rows, buf)
+		rows = rows[:0]
+		return err
+	}
+	err = eachCount(ctx, conn, scan, func(b countBlock, r *countRow) error {
+		if b.id != cur.id {
+			if err := store(); err != nil {
+				return err
+			}
+			cur, skip = b, c.blocks[b.id]
+			c.blocks[b.id] = true
+		}
+		if skip {
+			return nil
+		}
+		rows = append(rows, *r)
+		if r.host != 0 {
+			c.hosts[r.host] = true
+		}
+		c.exes[r.exe] = true
+		n++
+		return nil
+	})
+	if err == nil {
+		err = store()
+	}
+	return n, err
 }

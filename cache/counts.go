@@ -1,13 +1,14 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -67,44 +68,6 @@ func entityFilter(scope engine.Scope, entities []string, param func(v any) strin
 	return strings.Join(conds, " AND "), nil
 }
 
-// countFilter builds the WHERE clause shared by count queries over
-// minute_count c. The entity condition comes first so SQLite can seek the
-// primary key entity by entity and then by minute.
-func countFilter(scope engine.Scope, from, to time.Time, sel sources.Selection, entities []string, loads []int64) (string, []any, error) {
-	var conds []string
-	var args []any
-	param := func(v any) string {
-		args = append(args, v)
-		return "?"
-	}
-	ents, err := entityFilter(scope, entities, param)
-	if err != nil {
-		return "", nil, err
-	}
-	sub := "SELECT id FROM entity"
-	if ents != "" {
-		sub += " WHERE " + ents
-	}
-	conds = append(conds, "c.entity_id IN ("+sub+")")
-	if !from.IsZero() {
-		conds = append(conds, "c.minute >= "+param(minuteOf(from)))
-	}
-	if !to.IsZero() {
-		conds = append(conds, "c.minute < "+param(endSecond(to)))
-	}
-	if sel == sources.Executions {
-		conds = append(conds, fmt.Sprintf("c.kind = %d", kindExecution))
-	}
-	if len(loads) > 0 {
-		list, err := json.Marshal(loads)
-		if err != nil {
-			return "", nil, err
-		}
-		conds = append(conds, "c.load_id IN (SELECT value FROM json_each("+param(string(list))+"))")
-	}
-	return strings.Join(conds, " AND "), args, nil
-}
-
 // endSecond is the first Unix second at or after t: minutes before it start
 // before t.
 func endSecond(t time.Time) int64 {
@@ -147,73 +110,111 @@ type Entity struct {
 // Entities lists the hosts or containers (scope empty: both) that have counts,
 // ordered by scope and name.
 func (s *Store) Entities(ctx context.Context, scope engine.Scope) ([]Entity, error) {
-	where, args, err := countFilter(scope, time.Time{}, time.Time{}, sources.AllSyscalls, nil, nil)
+	type sums struct {
+		first, last        int64
+		executions, events int64
+		hosts              map[int64]bool // the hosts a container ran on
+	}
+	byID := map[int64]*sums{}
+	err := eachCount(ctx, s.db, newCountScan(scope, time.Time{}, time.Time{}, sources.AllSyscalls, nil, nil),
+		func(b countBlock, r *countRow) error {
+			e := byID[b.entity]
+			if e == nil {
+				e = &sums{first: r.minute, last: r.minute}
+				byID[b.entity] = e
+			}
+			e.first, e.last = min(e.first, r.minute), max(e.last, r.minute)
+			e.events += r.count
+			if r.kind == kindExecution {
+				e.executions += r.count
+			}
+			if r.host != 0 {
+				if e.hosts == nil {
+					e.hosts = map[int64]bool{}
+				}
+				e.hosts[r.host] = true
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("list entities: %w", err)
+	}
+	ents, err := entitiesByID(ctx, s.db)
+	if err != nil {
+		return nil, fmt.Errorf("list entities: %w", err)
+	}
+	var out []Entity
+	for id, e := range byID {
+		info, ok := ents[id]
+		if !ok {
+			continue
+		}
+		en := Entity{Scope: info.scope, Name: info.name, Executions: e.executions, Events: e.events,
+			First: time.Unix(e.first, 0).UTC(), Last: time.Unix(e.last+60, 0).UTC()}
+		if en.Scope == engine.ScopeContainer {
+			for h := range e.hosts {
+				if host, ok := ents[h]; ok {
+					en.Hosts = append(en.Hosts, host.name)
+				}
+			}
+			slices.Sort(en.Hosts)
+			en.Hosts = slices.Compact(en.Hosts)
+		}
+		out = append(out, en)
+	}
+	slices.SortFunc(out, func(a, b Entity) int {
+		return cmp.Or(strings.Compare(string(a.Scope), string(b.Scope)), strings.Compare(a.Name, b.Name))
+	})
+	return out, nil
+}
+
+// entityInfo is what the entity table says of one id.
+type entityInfo struct {
+	scope engine.Scope
+	name  string
+}
+
+// entitiesByID reads every host and container: a fleet's worth of rows.
+func entitiesByID(ctx context.Context, q queryer) (map[int64]entityInfo, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, scope, name FROM entity")
 	if err != nil {
 		return nil, err
 	}
-	// One pass over the minute rows in primary-key order gives the sums and
-	// the hosts containers ran on (a host's host_id is 0); the first and
-	// last minutes are a seek each.
-	hostIDs := "''"
-	if scope != engine.ScopeHost {
-		hostIDs = "group_concat(DISTINCT c.host_id) FILTER (WHERE c.host_id != 0)"
+	defer rows.Close()
+	out := map[int64]entityInfo{}
+	for rows.Next() {
+		var id int64
+		var e entityInfo
+		if err := rows.Scan(&id, &e.scope, &e.name); err != nil {
+			return nil, err
+		}
+		out[id] = e
 	}
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT e.id, e.scope, e.name,
-		(SELECT min(minute) FROM minute_count WHERE entity_id = e.id),
-		(SELECT max(minute) FROM minute_count WHERE entity_id = e.id),
-		t.executions, t.events, coalesce(t.hosts, '')
-		FROM (SELECT c.entity_id AS id, coalesce(SUM(c.count) FILTER (WHERE c.kind = %d), 0) AS executions,
-			SUM(c.count) AS events, %s AS hosts
-			FROM minute_count c WHERE %s GROUP BY c.entity_id) t
-		JOIN entity e ON e.id = t.id ORDER BY e.scope, e.name`, kindExecution, hostIDs, where), args...)
+	return out, rows.Err()
+}
+
+// executablePaths reads the paths of the executable ids in ids; ids without
+// a row are left out.
+func executablePaths(ctx context.Context, q queryer, ids []int64) (map[int64]string, error) {
+	list, err := json.Marshal(ids)
 	if err != nil {
-		return nil, fmt.Errorf("list entities: %w", err)
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, "SELECT id, path FROM executable WHERE id IN (SELECT value FROM json_each(?))", string(list))
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
-	var out []Entity
-	hostsOf := map[int][]int64{} // index in out -> host ids
+	out := make(map[int64]string, len(ids))
 	for rows.Next() {
-		var e Entity
-		var id, first, last int64
-		var sc, hosts string
-		if err := rows.Scan(&id, &sc, &e.Name, &first, &last, &e.Executions, &e.Events, &hosts); err != nil {
-			return nil, fmt.Errorf("list entities: %w", err)
+		var id int64
+		var path string
+		if err := rows.Scan(&id, &path); err != nil {
+			return nil, err
 		}
-		e.Scope = engine.Scope(sc)
-		e.First, e.Last = time.Unix(first, 0).UTC(), time.Unix(last+60, 0).UTC()
-		if e.Scope == engine.ScopeContainer && hosts != "" {
-			for _, h := range strings.Split(hosts, ",") {
-				hid, err := strconv.ParseInt(h, 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("list container hosts: %w", err)
-				}
-				hostsOf[len(out)] = append(hostsOf[len(out)], hid)
-			}
-		}
-		out = append(out, e)
+		out[id] = path
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list entities: %w", err)
-	}
-	rows.Close()
-	if len(hostsOf) == 0 {
-		return out, nil
-	}
-	names, err := s.entityNames(ctx, hostsOf)
-	if err != nil {
-		return nil, fmt.Errorf("list container hosts: %w", err)
-	}
-	for i, ids := range hostsOf {
-		var hs []string
-		for _, id := range ids {
-			if name, ok := names[id]; ok {
-				hs = append(hs, name)
-			}
-		}
-		slices.Sort(hs)
-		out[i].Hosts = slices.Compact(hs)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // entityNames reads the names of the entity ids in ids; ids without a row
@@ -259,26 +260,39 @@ func (s *Store) Executables(ctx context.Context, scope engine.Scope, entity stri
 	if entity != "" {
 		entities = []string{entity}
 	}
-	where, args, err := countFilter(scope, time.Time{}, time.Time{}, sources.Executions, entities, nil)
-	if err != nil {
-		return nil, err
+	type sums struct {
+		executions int64
+		entities   map[int64]bool
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT x.path, SUM(c.count), COUNT(DISTINCT c.entity_id)
-		FROM minute_count c JOIN executable x ON x.id = c.executable_id WHERE `+where+`
-		GROUP BY c.executable_id ORDER BY 2 DESC, x.path`, args...)
+	byID := map[int64]*sums{}
+	err := eachCount(ctx, s.db, newCountScan(scope, time.Time{}, time.Time{}, sources.Executions, entities, nil),
+		func(b countBlock, r *countRow) error {
+			x := byID[r.exe]
+			if x == nil {
+				x = &sums{entities: map[int64]bool{}}
+				byID[r.exe] = x
+			}
+			x.executions += r.count
+			x.entities[b.entity] = true
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("list executables: %w", err)
 	}
-	defer rows.Close()
-	var out []ExecutableCount
-	for rows.Next() {
-		var x ExecutableCount
-		if err := rows.Scan(&x.Path, &x.Executions, &x.Entities); err != nil {
-			return nil, fmt.Errorf("list executables: %w", err)
-		}
-		out = append(out, x)
+	paths, err := executablePaths(ctx, s.db, slices.Collect(maps.Keys(byID)))
+	if err != nil {
+		return nil, fmt.Errorf("list executables: %w", err)
 	}
-	return out, rows.Err()
+	var out []ExecutableCount
+	for id, x := range byID {
+		if path, ok := paths[id]; ok {
+			out = append(out, ExecutableCount{Path: path, Executions: x.executions, Entities: len(x.entities)})
+		}
+	}
+	slices.SortFunc(out, func(a, b ExecutableCount) int {
+		return cmp.Or(cmp.Compare(b.Executions, a.Executions), strings.Compare(a.Path, b.Path))
+	})
+	return out, nil
 }
 
 // TimeSpan is the time of the first and the last event loaded; both are zero

@@ -83,6 +83,7 @@ func TestEntitiesMatchReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		flattenCounts(t, cc.s)
 		for _, scope := range []engine.Scope{"", engine.ScopeHost, engine.ScopeContainer} {
 			want, err := referenceEntities(ctx, cc.s, scope)
 			if err != nil {

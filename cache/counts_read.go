@@ -18,18 +18,16 @@ import (
 )
 
 // How Counts reads. The range is cut into windows of whole buckets, aligned
-// to the epoch. One statement per window seeks the primary key entity by
-// entity and returns, per entity, its minute rows packed into two
-// comma-separated lists (bucket index and executable in one integer, then the
-// count): a few rows cross from SQLite into Go instead of one per minute, and
-// nothing is sorted in SQL. Go sums the minutes into buckets by integer keys
-// (bucket, entity rank, executable rank) with a radix sort, and hands out
-// counts whose names are shared strings. A reader goroutine reads and sums
-// a window while the caller's goroutine hands out the one before, so SQLite
-// and the caller's work overlap. Memory follows the window, not the range:
-// each window is sized from the row density of the one before it to hold
-// about countWindowRows minute rows (more for a fleet of many thousand
-// entities, as each window seeks every one).
+// to the epoch. One statement per window seeks the count blocks
+// (countblock.go) of the asked entities that may hold minutes of the window,
+// and Go decodes them, keeping the window's minutes. Go sums the minutes into
+// buckets by integer keys (bucket, entity rank, executable rank) with a radix
+// sort, and hands out counts whose names are shared strings. A reader
+// goroutine reads and sums a window while the caller's goroutine hands out
+// the one before, so decoding and the caller's work overlap. Memory follows
+// the window, not the range: each window is sized from the row density of
+// the one before it to hold about countWindowRows minute rows (more for a
+// fleet of many thousand entities, as each window seeks every one).
 const (
 	// countWindowRows is the number of minute rows a window aims at; a
 	// window's entries take 16 bytes a row, and at most four windows' worth
@@ -526,8 +524,8 @@ func (r *countReader) loadExecutableRange() (bool, error) {
 // asked entities' first and last minute (so that a wide or open range costs
 // no empty windows); false when empty.
 func (r *countReader) bounds() (lo, hi int64, ok bool, err error) {
-	// The primary key gives each entity's first and last minute in a seek
-	// each.
+	// The entity index gives each entity's first minute in a seek, and its
+	// last from the entity's blocks.
 	var args numbered
 	where, err := entityWhere(r.q, &args)
 	if err != nil {
@@ -536,8 +534,8 @@ func (r *countReader) bounds() (lo, hi int64, ok bool, err error) {
 	var first, last int64
 	var found bool
 	err = r.query(`SELECT min(m0), max(m1) FROM (SELECT
-		(SELECT min(minute) FROM minute_count WHERE entity_id = e.id) AS m0,
-		(SELECT max(minute) FROM minute_count WHERE entity_id = e.id) AS m1
+		(SELECT min(first_minute) FROM count_block WHERE entity_id = e.id) AS m0,
+		(SELECT max(last_minute) FROM count_block WHERE entity_id = e.id) AS m1
 		FROM entity e`+where+`)`, args, func(row []driver.Value) error {
 		a, ok1 := row[0].(int64)
 		b, ok2 := row[1].(int64)
@@ -561,37 +559,20 @@ func (r *countReader) bounds() (lo, hi int64, ok bool, err error) {
 	return lo, hi, lo < hi, nil
 }
 
-// Arguments of the window statement, in placeholder order; the entity and
-// load filters follow.
-const (
-	argChunkStart = iota
-	argSpan
-	argExeFactor
-	argFrom
-	argTo
-	argExeMax
-	windowArgs
-)
-
-// windowQuery is the statement that reads one window of q.
+// windowQuery is the statement that reads the blocks that may hold minutes
+// of one window of q: its arguments are the window's first and end minute,
+// then those of the entity and load filters.
 func windowQuery(q CountQuery) (string, numbered, error) {
-	args := make(numbered, 0, windowArgs+2)
-	for range windowArgs {
-		args.param(int64(0))
-	}
+	args := numbered{{Ordinal: 1, Value: int64(0)}, {Ordinal: 2, Value: int64(0)}}
 	where, err := entityWhere(q, &args)
 	if err != nil {
 		return "", nil, err
 	}
+	// A block starts less than a day before its last minute, so the entity
+	// index is read from a day before the window on.
 	conds := []string{
 		"c.entity_id IN (SELECT id FROM entity" + where + ")",
-		"c.minute >= ?4 AND c.minute < ?5",
-		// Executables without a row would not join, and the bound keeps
-		// the packed key within its bits.
-		"c.executable_id BETWEEN 0 AND ?6",
-	}
-	if q.Selection == sources.Executions {
-		conds = append(conds, fmt.Sprintf("c.kind = %d", kindExecution))
+		fmt.Sprintf("c.first_minute < ?2 AND c.first_minute > ?1 - %d AND c.last_minute >= ?1", countBlockSeconds),
 	}
 	if len(q.Loads) > 0 {
 		list, err := json.Marshal(q.Loads)
@@ -602,8 +583,7 @@ func windowQuery(q CountQuery) (string, numbered, error) {
 		// load's whole time range for every window.
 		conds = append(conds, "+c.load_id IN (SELECT value FROM json_each("+args.param(string(list))+"))")
 	}
-	return `SELECT c.entity_id, group_concat((c.minute - ?1) / ?2 * ?3 + c.executable_id), group_concat(c.count)
-		FROM minute_count c WHERE ` + strings.Join(conds, " AND ") + ` GROUP BY c.entity_id`, args, nil
+	return `SELECT c.entity_id, c.first_minute, c.data FROM count_block c WHERE ` + strings.Join(conds, " AND "), args, nil
 }
 
 func (r *countReader) prepareWindow() error {
@@ -619,15 +599,11 @@ func (r *countReader) prepareWindow() error {
 	return nil
 }
 
-// readWindow adds the minute rows of [lo, hi) to the chunk and returns how
+// readWindow adds the minute counts of [lo, hi) to the chunk and returns how
 // many it read.
 func (r *countReader) readWindow(lo, hi int64) (int, error) {
-	r.args[argChunkStart].Value = r.cs
-	r.args[argSpan].Value = r.span
-	r.args[argExeFactor].Value = int64(1) << r.exeBits
-	r.args[argFrom].Value = lo
-	r.args[argTo].Value = hi
-	r.args[argExeMax].Value = r.exeMax
+	r.args[0].Value = lo
+	r.args[1].Value = hi
 	stq, ok := r.window.(driver.StmtQueryContext)
 	if !ok {
 		return 0, fmt.Errorf("the SQLite driver's statement (%T) cannot run queries", r.window)
@@ -639,16 +615,19 @@ func (r *countReader) readWindow(lo, hi int64) (int, error) {
 	before := len(r.buf)
 	err = eachRow(rows, func(row []driver.Value) error {
 		id, ok1 := row[0].(int64)
-		keys, ok2 := textOf(row[1])
-		counts, ok3 := textOf(row[2])
+		first, ok2 := row[1].(int64)
+		data, ok3 := row[2].([]byte)
 		if !ok1 || !ok2 || !ok3 {
-			return fmt.Errorf("count row of unexpected types %T %T %T", row[0], row[1], row[2])
+			return fmt.Errorf("count block of unexpected types %T %T %T", row[0], row[1], row[2])
 		}
 		er, ok := r.entRank[id]
 		if !ok {
 			return fmt.Errorf("counts of entity %d, which the query did not ask for", id)
 		}
-		return r.addMinutes(er, keys, counts)
+		if err := r.addMinutes(er, data, first, lo, hi); err != nil {
+			return fmt.Errorf("counts of entity %d: %w", id, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("read counts: %w", err)
@@ -659,28 +638,27 @@ func (r *countReader) readWindow(lo, hi int64) (int, error) {
 	return len(r.buf) - before, nil
 }
 
-// addMinutes adds one entity's minute rows of a window: keys and counts are
-// SQLite's comma-separated integers, pairwise.
-func (r *countReader) addMinutes(er uint64, keys, counts string) error {
-	exeMask := uint64(1)<<r.exeBits - 1
+// addMinutes adds the minutes of [lo, hi) that one block of an entity holds.
+func (r *countReader) addMinutes(er uint64, data []byte, first, lo, hi int64) error {
 	biShift := r.entBits + r.exeBits
-	buckets := uint64(r.end-r.cs) / uint64(r.span)
-	ki, ci := 0, 0
-	for ki < len(keys) {
-		key, next, ok := nextInt(keys, ki)
-		if !ok || key < 0 {
-			return fmt.Errorf("unexpected packed key in %.40q", keys[ki:])
+	br, err := newCountBlockReader(data, first)
+	if err != nil {
+		return err
+	}
+	executions := r.q.Selection == sources.Executions
+	var c countRow
+	for {
+		ok, err := br.next(&c)
+		if err != nil || !ok {
+			return err
 		}
-		ki = next
-		n, next, ok := nextInt(counts, ci)
-		if !ok {
-			return fmt.Errorf("unexpected count in %.40q", counts[ci:])
+		// Executables without a row would not be named, and the bound
+		// keeps the key within its bits.
+		if c.minute < lo || c.minute >= hi || executions && c.kind != kindExecution || c.exe < 0 || c.exe > r.exeMax {
+			continue
 		}
-		ci = next
-		bi, x := uint64(key)>>r.exeBits, uint64(key)&exeMask
-		if bi >= buckets {
-			return fmt.Errorf("bucket index %d outside the chunk's %d", bi, buckets)
-		}
+		bi := uint64(c.minute-r.cs) / uint64(r.span)
+		x := uint64(c.exe)
 		l := int32(-1)
 		if x < uint64(len(r.exeLocal)) {
 			l = r.exeLocal[x] - 1
@@ -688,12 +666,8 @@ func (r *countReader) addMinutes(er uint64, keys, counts string) error {
 		if l < 0 {
 			l = r.localOf(x)
 		}
-		r.buf = append(r.buf, countEntry{key: bi<<biShift | er | uint64(l), count: n})
+		r.buf = append(r.buf, countEntry{key: bi<<biShift | er | uint64(l), count: c.count})
 	}
-	if ci != len(counts) {
-		return errors.New("more counts than keys")
-	}
-	return nil
 }
 
 // localOf is the local index of an executable id, made when it is met
@@ -737,35 +711,6 @@ func (r *countReader) local(id int64) (int32, bool) {
 	}
 	l, ok := r.exeSparse[uint64(id)]
 	return l, ok
-}
-
-// nextInt parses the decimal integer at s[i:] up to the next comma; next is
-// past the comma.
-func nextInt(s string, i int) (v int64, next int, ok bool) {
-	neg := false
-	if i < len(s) && s[i] == '-' {
-		neg = true
-		i++
-	}
-	start := i
-	var u uint64
-	for ; i < len(s) && s[i] != ','; i++ {
-		d := uint64(s[i] - '0')
-		if d > 9 || u > (math.MaxInt64+1-d)/10 {
-			return 0, 0, false
-		}
-		u = u*10 + d
-	}
-	if i == start || (!neg && u > math.MaxInt64) {
-		return 0, 0, false
-	}
-	if i < len(s) {
-		i++ // the comma
-	}
-	if neg {
-		return -int64(u), i, true
-	}
-	return int64(u), i, true
 }
 
 // resolveExecutables reads the paths of the executables met for the first

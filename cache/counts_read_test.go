@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +112,7 @@ func randomCountCache(t testing.TB, seed uint64, start time.Time, days, loads, r
 		}
 		cc.loads = append(cc.loads, res.Load)
 	}
+	flattenCounts(t, s)
 	return cc
 }
 
@@ -347,8 +346,8 @@ func TestCountsEmptyCache(t *testing.T) {
 	}
 }
 
-// The window statement seeks the primary key entity by entity and minute
-// range, and neither sorts nor reads through the load index.
+// The window statement seeks the entity index entity by entity and a day's
+// range of block starts, and neither sorts nor reads through the load index.
 func TestCountsWindowQueryPlan(t *testing.T) {
 	s := openStore(t)
 	for _, q := range []CountQuery{
@@ -380,8 +379,8 @@ func TestCountsWindowQueryPlan(t *testing.T) {
 		}
 		rows.Close()
 		all := strings.Join(plan, "\n")
-		if !strings.Contains(all, "SEARCH c USING PRIMARY KEY (entity_id=? AND minute>? AND minute<?)") ||
-			strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "minute_count_by_load") || strings.Contains(all, "SCAN c") {
+		if !strings.Contains(all, "SEARCH c USING INDEX count_block_by_entity (entity_id=? AND first_minute>? AND first_minute<?)") ||
+			strings.Contains(all, "TEMP B-TREE") || strings.Contains(all, "count_block_by_load") || strings.Contains(all, "SCAN c") {
 			t.Errorf("%+v: plan\n%s", q, all)
 		}
 	}
@@ -409,37 +408,6 @@ func TestRadixSort(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("width %d, %d keys: not sorted stably", width, n)
 			}
-		}
-	}
-}
-
-func TestNextInt(t *testing.T) {
-	cases := []struct {
-		in   string
-		at   int
-		v    int64
-		next int
-		ok   bool
-	}{
-		{"12,7", 0, 12, 3, true},
-		{"12,7", 3, 7, 4, true},
-		{"-5", 0, -5, 2, true},
-		{"0", 0, 0, 1, true},
-		{"9223372036854775807", 0, math.MaxInt64, 19, true},
-		{"-9223372036854775808", 0, math.MinInt64, 20, true},
-		{"9223372036854775808", 0, 0, 0, false},
-		{"12345678901234567890", 0, 0, 0, false},
-		{"1.5", 0, 0, 0, false},
-		{"1e+20", 0, 0, 0, false},
-		{",", 0, 0, 0, false},
-		{"", 0, 0, 0, false},
-		{"-", 0, 0, 0, false},
-		{"3,", 0, 3, 2, true},
-	}
-	for _, c := range cases {
-		v, next, ok := nextInt(c.in, c.at)
-		if v != c.v || next != c.next || ok != c.ok {
-			t.Errorf("nextInt(%q, %d) = %d %d %v, want %d %d %v", c.in, c.at, v, next, ok, c.v, c.next, c.ok)
 		}
 	}
 }
@@ -504,16 +472,15 @@ func TestCountsSparseExecutableIDs(t *testing.T) {
 	if err := cc.s.db.QueryRow("SELECT id FROM entity WHERE scope = 'host' AND name = 'host-2'").Scan(&host); err != nil {
 		t.Fatal(err)
 	}
-	for _, stmt := range []string{
-		"INSERT INTO executable (id, path) VALUES (1099511627776, '/far/away'), (4194304, '/at/the/edge')",
-		fmt.Sprintf(`INSERT INTO minute_count (entity_id, minute, executable_id, kind, host_id, load_id, count) VALUES
-			(%[1]d, %[2]d, 1099511627776, 0, 0, %[3]d, 5), (%[1]d, %[2]d + 60, 1099511627776, 0, 0, %[3]d, 7),
-			(%[1]d, %[2]d, 4194304, 0, 0, %[3]d, 2), (%[1]d, %[2]d, 4000, 0, 0, %[3]d, 11)`, host, testStart.Unix(), cc.loads[0]),
-	} {
-		if _, err := cc.s.db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := cc.s.db.Exec("INSERT INTO executable (id, path) VALUES (1099511627776, '/far/away'), (4194304, '/at/the/edge')"); err != nil {
+		t.Fatal(err)
 	}
+	m := testStart.Unix()
+	addCountBlock(t, cc.s, cc.loads[0], host, []countRow{
+		{minute: m, exe: 4000, count: 11}, {minute: m, exe: 4194304, count: 2}, {minute: m, exe: 1099511627776, count: 5},
+		{minute: m + 60, exe: 1099511627776, count: 7},
+	})
+	flattenCounts(t, cc.s)
 	for _, rows := range []int{countWindowRows, 3} {
 		q := CountQuery{BucketSpan: 15 * time.Minute, Selection: sources.AllSyscalls}
 		want, err := referenceCounts(ctx, cc.s, q)
@@ -546,30 +513,12 @@ func TestCountsSparseExecutableIDs(t *testing.T) {
 	}
 }
 
-// nextInt reads what strconv reads, on any input: the lists it parses come
-// out of the cache file, which may have been written elsewhere.
-func FuzzNextInt(f *testing.F) {
-	for _, s := range []string{"12,7", "-5", "9223372036854775807", "-9223372036854775808", "1.5", ",,", "0012", "-", "+3", " 4"} {
-		f.Add(s)
+// addCountBlock stores rows, in block order and of one day, as a block of a
+// load and an entity, as a file written elsewhere may hold them.
+func addCountBlock(t testing.TB, s *Store, load, entity int64, rows []countRow) {
+	t.Helper()
+	_, err := s.db.Exec(insertCountBlockSQL(""), load, entity, rows[0].minute, rows[len(rows)-1].minute, len(rows), appendCountBlock(nil, rows))
+	if err != nil {
+		t.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for i := 0; i < len(s); {
-			v, next, ok := nextInt(s, i)
-			field, _, _ := strings.Cut(s[i:], ",")
-			want, err := strconv.ParseInt(field, 10, 64)
-			if strings.HasPrefix(field, "+") {
-				err = errors.New("no sign but minus") // SQLite never writes a plus
-			}
-			if ok != (err == nil) || ok && v != want {
-				t.Fatalf("nextInt(%q, %d) = %d %v, strconv %d %v", s, i, v, ok, want, err)
-			}
-			if !ok {
-				return
-			}
-			if next <= i || next > len(s) {
-				t.Fatalf("nextInt(%q, %d) moved to %d", s, i, next)
-			}
-			i = next
-		}
-	})
 }

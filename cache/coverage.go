@@ -318,19 +318,78 @@ func clearSpan(ctx context.Context, tx *sql.Tx, source string, from, to int64) e
 			stmts = []string{"DELETE FROM load WHERE id = ?"}
 			args = [][]any{{o.id}}
 		} else {
-			stmts = []string{
-				"DELETE FROM minute_count WHERE load_id = ? AND minute >= ? AND minute < ?",
-				"DELETE FROM event WHERE load_id = ? AND time >= ? AND time < ?",
+			if err := clearCounts(ctx, tx, o.id, from/int64(time.Second), to/int64(time.Second)); err != nil {
+				return fmt.Errorf("replace span of %s: %w", source, err)
 			}
-			args = [][]any{
-				{o.id, from / int64(time.Second), to / int64(time.Second)},
-				{o.id, from, to},
-			}
+			stmts = []string{"DELETE FROM event WHERE load_id = ? AND time >= ? AND time < ?"}
+			args = [][]any{{o.id, from, to}}
 		}
 		for i, st := range stmts {
 			if _, err := tx.ExecContext(ctx, st, args[i]...); err != nil {
 				return fmt.Errorf("replace span of %s: %w", source, err)
 			}
+		}
+	}
+	return nil
+}
+
+// clearCounts removes the minutes [from, to) (Unix seconds) from the count
+// blocks of a load: blocks wholly inside go, blocks across an end are
+// written again with the minutes outside.
+func clearCounts(ctx context.Context, tx *sql.Tx, load, from, to int64) error {
+	type block struct {
+		id, first, last int64
+		data            []byte
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, first_minute, last_minute, data FROM count_block
+		WHERE load_id = ? AND first_minute < ? AND last_minute >= ?`, load, to, from)
+	if err != nil {
+		return err
+	}
+	var across []block
+	var inside []int64
+	for rows.Next() {
+		var b block
+		if err := rows.Scan(&b.id, &b.first, &b.last, &b.data); err != nil {
+			rows.Close()
+			return err
+		}
+		if b.first >= from && b.last < to {
+			inside = append(inside, b.id)
+		} else {
+			across = append(across, b)
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	for _, id := range inside {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM count_block WHERE id = ?", id); err != nil {
+			return err
+		}
+	}
+	var kept []countRow
+	for _, b := range across {
+		kept = kept[:0]
+		err := eachCountBlockRow(b.data, b.first, func(r *countRow) error {
+			if r.minute < from || r.minute >= to {
+				kept = append(kept, *r)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("count block %d: %w", b.id, err)
+		}
+		if len(kept) == 0 {
+			_, err = tx.ExecContext(ctx, "DELETE FROM count_block WHERE id = ?", b.id)
+		} else {
+			_, err = tx.ExecContext(ctx, "UPDATE count_block SET first_minute = ?, last_minute = ?, rows = ?, data = ? WHERE id = ?",
+				kept[0].minute, kept[len(kept)-1].minute, len(kept), appendCountBlock(nil, kept), b.id)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

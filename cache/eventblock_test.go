@@ -3,7 +3,6 @@ package cache
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -430,46 +429,8 @@ func TestEventsReportDamagedBlock(t *testing.T) {
 	}
 }
 
-func TestPackCount(t *testing.T) {
-	const base = 1_700_000_040
-	cases := []struct {
-		name string
-		k    countKey
-		n    int64
-		ok   bool
-	}{
-		{"typical", countKey{entity: 3, minute: base + 600, exe: 9, host: 0, load: 1, kind: 0}, 2, true},
-		{"container on a host", countKey{entity: 7, minute: base, exe: 1, host: 5, load: 1, kind: 1}, 1, true},
-		{"largest that pack", countKey{entity: 1<<31 - 1, minute: base + (1<<23-1)*60, exe: 1<<31 - 1, host: 1<<20 - 1, kind: 1}, 1<<20 - 1, true},
-		{"entity too large", countKey{entity: 1 << 31, minute: base, exe: 1}, 1, false},
-		{"executable too large", countKey{entity: 1, minute: base, exe: 1 << 31}, 1, false},
-		{"host too large", countKey{entity: 1, minute: base, exe: 1, host: 1 << 20}, 1, false},
-		{"count too large", countKey{entity: 1, minute: base, exe: 1}, 1 << 20, false},
-		{"minute too far", countKey{entity: 1, minute: base + (1<<23)*60, exe: 1}, 1, false},
-		{"minute before the base", countKey{entity: 1, minute: base - 60, exe: 1}, 1, false},
-		{"not on a minute", countKey{entity: 1, minute: base + 30, exe: 1}, 1, false},
-		{"difference overflows", countKey{entity: 1, minute: math.MinInt64, exe: 1}, 1, false},
-	}
-	for _, c := range cases {
-		hi, lo, ok := packCount(&c.k, c.n, base)
-		if ok != c.ok {
-			t.Errorf("%s: packs %v, want %v", c.name, ok, c.ok)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		// What the packed statement's SQL takes apart.
-		got := countKey{entity: hi >> 32, minute: base + (lo>>40)*60, exe: hi & (1<<31 - 1), kind: int8((hi >> 31) & 1), host: (lo >> 20) & (1<<20 - 1), load: c.k.load}
-		if got != c.k || lo&(1<<20-1) != c.n {
-			t.Errorf("%s: unpacks to %+v count %d", c.name, got, lo&(1<<20-1))
-		}
-	}
-}
-
-// Counts that cannot be packed (too large, minutes too far apart) go in
-// plain and read back exactly, beside packed ones.
-func TestCountsPackedAndPlainStoreTheSame(t *testing.T) {
+// Counts of any size, and minutes decades apart, are stored exactly.
+func TestCountsStoreExactly(t *testing.T) {
 	s := openStore(t)
 	from := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	to := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -500,14 +461,15 @@ func TestCountsPackedAndPlainStoreTheSame(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []row
-	err = s.each(context.Background(), `SELECT e.name, c.minute, c.count FROM minute_count c JOIN entity e ON e.id = c.entity_id`, nil, func(r *sql.Rows) error {
-		var x row
-		if err := r.Scan(&x.entity, &x.minute, &x.count); err != nil {
-			return err
-		}
-		got = append(got, x)
-		return nil
-	})
+	ents, err := entitiesByID(context.Background(), s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = eachCount(context.Background(), s.db, newCountScan("", time.Time{}, time.Time{}, sources.AllSyscalls, nil, nil),
+		func(b countBlock, r *countRow) error {
+			got = append(got, row{ents[b.entity].name, r.minute, r.count})
+			return nil
+		})
 	if err != nil {
 		t.Fatal(err)
 	}

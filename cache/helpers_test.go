@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -314,6 +315,115 @@ func queryInt(t testing.TB, s *Store, q string, args ...any) int64 {
 	var n int64
 	if err := s.db.QueryRow(q, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// flattenCounts writes every minute count of the cache into a table of one
+// row per count, minute_count, shaped as schema 4 kept them: reference
+// queries in plain SQL read it, while the code under test reads the blocks.
+func flattenCounts(t testing.TB, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, stmt := range []string{"DROP TABLE IF EXISTS minute_count", flatCountsSQL} {
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var rows []any
+	err = eachCount(ctx, tx, newCountScan("", time.Time{}, time.Time{}, sources.AllSyscalls, nil, nil), func(b countBlock, r *countRow) error {
+		rows = append(rows, b.entity, r.minute, r.exe, r.kind, r.host, b.load, r.count)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(rows) > 0 {
+		n := min(len(rows), 7*100)
+		q := "INSERT INTO minute_count VALUES " + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", n/7), ",") +
+			" ON CONFLICT DO UPDATE SET count = count + excluded.count"
+		if _, err := tx.ExecContext(ctx, q, rows[:n]...); err != nil {
+			t.Fatal(err)
+		}
+		rows = rows[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// flatCountsSQL is schema 4's minute_count, without its reference to load.
+const flatCountsSQL = `CREATE TABLE minute_count (
+	entity_id     INTEGER NOT NULL,
+	minute        INTEGER NOT NULL,
+	executable_id INTEGER NOT NULL,
+	kind          INTEGER NOT NULL,
+	host_id       INTEGER NOT NULL,
+	load_id       INTEGER NOT NULL,
+	count         INTEGER NOT NULL,
+	PRIMARY KEY (entity_id, minute, executable_id, kind, host_id, load_id)
+) WITHOUT ROWID`
+
+// countFilter builds the WHERE clause of reference queries over
+// minute_count c (see flattenCounts), as the cache's own queries did.
+func countFilter(scope engine.Scope, from, to time.Time, sel sources.Selection, entities []string, loads []int64) (string, []any, error) {
+	var conds []string
+	var args []any
+	param := func(v any) string {
+		args = append(args, v)
+		return "?"
+	}
+	ents, err := entityFilter(scope, entities, param)
+	if err != nil {
+		return "", nil, err
+	}
+	sub := "SELECT id FROM entity"
+	if ents != "" {
+		sub += " WHERE " + ents
+	}
+	conds = append(conds, "c.entity_id IN ("+sub+")")
+	if !from.IsZero() {
+		conds = append(conds, "c.minute >= "+param(minuteOf(from)))
+	}
+	if !to.IsZero() {
+		conds = append(conds, "c.minute < "+param(endSecond(to)))
+	}
+	if sel == sources.Executions {
+		conds = append(conds, fmt.Sprintf("c.kind = %d", kindExecution))
+	}
+	if len(loads) > 0 {
+		list, err := json.Marshal(loads)
+		if err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, "c.load_id IN (SELECT value FROM json_each("+param(string(list))+"))")
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// countRows is how many minute counts a scan picks.
+func countRows(t testing.TB, s *Store, cs countScan) int64 {
+	t.Helper()
+	var n int64
+	if err := eachCount(context.Background(), s.db, cs, func(countBlock, *countRow) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// loadCountSum is the sum of the counts of one load, of any kind.
+func loadCountSum(t testing.TB, s *Store, load int64) int64 {
+	t.Helper()
+	var n int64
+	err := eachCount(context.Background(), s.db, newCountScan("", time.Time{}, time.Time{}, sources.AllSyscalls, nil, []int64{load}),
+		func(_ countBlock, r *countRow) error { n += r.count; return nil })
+	if err != nil {
+		t.Fatal(err)
 	}
 	return n
 }

@@ -104,7 +104,7 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 		if !ok || !src.Complete || src.Events != w {
 			t.Errorf("load %+v: want a complete load of a known file with %d events", src, w)
 		}
-		got := queryInt(t, s, "SELECT coalesce(sum(count), 0) FROM minute_count WHERE load_id = ?", src.Load)
+		got := loadCountSum(t, s, src.Load)
 		if got != w {
 			t.Errorf("%s: counts sum to %d, want %d", src.Path, got, w)
 		}

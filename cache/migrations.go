@@ -31,6 +31,7 @@ func migrations() []migration {
 		{Name: "detection results and triage", SQL: schemaResults},
 		{Name: "cases", SQL: schemaCases},
 		{Name: "suppression rules", SQL: schemaRules},
+		{Name: "counts in blocks", SQL: schemaCountBlocks, Apply: countRowsToBlocks},
 	}
 }
 
@@ -114,7 +115,8 @@ func migrateOne(ctx context.Context, db *sql.DB, path string, steps []migration)
 // load is one unit of attribution: a file read, or one span written by a
 // range-queried source; every count and event row names its load, so a file
 // that grew, or a span fetched again, replaces exactly its own contribution.
-// minute_count is the fine grain every bucket span is summed from. event (a
+// minute_count is the fine grain every bucket span is summed from (moved to
+// count_block by schema 5). event (a
 // row each, for range-queried sources) and event_block (blocks, for files)
 // keep each execution for drill-down. span records which time ranges of which
 // range-queried source are loaded.
@@ -215,3 +217,68 @@ CREATE TABLE span (
 	PRIMARY KEY (source, span_start)
 ) WITHOUT ROWID;
 `
+
+// schemaCountBlocks keeps the minute counts in blocks (countblock.go) rather
+// than a row each.
+const schemaCountBlocks = `
+CREATE TABLE count_block (
+	id           INTEGER PRIMARY KEY,
+	load_id      INTEGER NOT NULL REFERENCES load (id) ON DELETE CASCADE,
+	entity_id    INTEGER NOT NULL,
+	first_minute INTEGER NOT NULL, -- Unix seconds of the first and last minute held,
+	last_minute  INTEGER NOT NULL, -- both in one UTC day
+	rows         INTEGER NOT NULL,
+	data         BLOB NOT NULL
+);
+CREATE INDEX count_block_by_entity ON count_block (entity_id, first_minute);
+CREATE INDEX count_block_by_load ON count_block (load_id);
+`
+
+// countRowsToBlocks moves the rows of minute_count into blocks and drops the
+// table.
+func countRowsToBlocks(ctx context.Context, tx *sql.Tx) error {
+	st, err := tx.PrepareContext(ctx, insertCountBlockSQL(""))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rows, err := tx.QueryContext(ctx, `SELECT load_id, entity_id, minute, executable_id, kind, host_id, count
+		FROM minute_count ORDER BY load_id, entity_id, minute, executable_id, kind, host_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	// Blocks are stored while the rows are read: a transaction's statements
+	// may interleave in SQLite, and a day of one entity is all that is held.
+	var load, entity int64
+	var group []countRow
+	var buf []byte
+	flush := func() error {
+		var err error
+		buf, err = storeCountBlocks(ctx, st, load, entity, group, buf)
+		group = group[:0]
+		return err
+	}
+	for rows.Next() {
+		var l, e int64
+		var r countRow
+		if err := rows.Scan(&l, &e, &r.minute, &r.exe, &r.kind, &r.host, &r.count); err != nil {
+			return err
+		}
+		if len(group) > 0 && (l != load || e != entity || dayOf(r.minute) != dayOf(group[0].minute)) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		load, entity = l, e
+		group = append(group, r)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "DROP TABLE minute_count")
+	return err
+}

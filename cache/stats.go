@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,52 +95,52 @@ func (s *Store) Stats(ctx context.Context, q StatsQuery) (Stats, error) {
 		st.To = q.To.Add(-time.Nanosecond).UTC()
 	}
 
-	execWhere, execArgs, err := countFilter(q.Scope, q.From, q.To, sources.Executions, nil, q.Loads)
+	// One pass over the counts: executions by executable and by host (a
+	// container's go to the host it ran on), and the hosts and containers
+	// with events of any kind.
+	ents, err := entitiesByID(ctx, s.db)
 	if err != nil {
-		return st, err
+		return st, fmt.Errorf("stats: %w", err)
 	}
-	err = s.each(ctx, `SELECT x.path, SUM(c.count) FROM minute_count c JOIN executable x ON x.id = c.executable_id
-		WHERE `+execWhere+` GROUP BY c.executable_id`, execArgs, func(r *sql.Rows) error {
-		var path string
-		var n int64
-		if err := r.Scan(&path, &n); err != nil {
-			return err
-		}
-		st.ByExecutable[path] += n
-		st.Executions += n
-		return nil
-	})
+	byExe := map[int64]int64{}
+	byHost := map[int64]int64{}
+	hosts, containers := map[int64]bool{}, map[int64]bool{}
+	err = eachCount(ctx, s.db, newCountScan(q.Scope, q.From, q.To, sources.AllSyscalls, nil, q.Loads),
+		func(b countBlock, r *countRow) error {
+			host := b.entity
+			if ents[b.entity].scope == engine.ScopeContainer {
+				containers[b.entity] = true
+				host = r.host
+			}
+			if host != 0 {
+				hosts[host] = true
+			}
+			if r.kind == kindExecution {
+				byExe[r.exe] += r.count
+				byHost[host] += r.count
+			}
+			return nil
+		})
+	if err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	paths, err := executablePaths(ctx, s.db, slices.Collect(maps.Keys(byExe)))
 	if err != nil {
 		return st, fmt.Errorf("stats by executable: %w", err)
 	}
-	st.Executables = len(st.ByExecutable)
-
-	err = s.each(ctx, `SELECT h.name, SUM(c.count) FROM minute_count c JOIN entity e ON e.id = c.entity_id
-		JOIN entity h ON h.id = (CASE WHEN e.scope = 'host' THEN c.entity_id ELSE c.host_id END)
-		WHERE `+execWhere+` GROUP BY h.id`, execArgs, func(r *sql.Rows) error {
-		var name string
-		var n int64
-		if err := r.Scan(&name, &n); err != nil {
-			return err
+	for id, n := range byExe {
+		if path, ok := paths[id]; ok {
+			st.ByExecutable[path] += n
+			st.Executions += n
 		}
-		st.ByHost[name] += n
-		return nil
-	})
-	if err != nil {
-		return st, fmt.Errorf("stats by host: %w", err)
 	}
-
-	allWhere, allArgs, err := countFilter(q.Scope, q.From, q.To, sources.AllSyscalls, nil, q.Loads)
-	if err != nil {
-		return st, err
+	st.Executables = len(st.ByExecutable)
+	for id, n := range byHost {
+		if e, ok := ents[id]; ok {
+			st.ByHost[e.name] += n
+		}
 	}
-	err = s.db.QueryRowContext(ctx, `SELECT
-		COUNT(DISTINCT CASE WHEN e.scope = 'host' THEN c.entity_id ELSE NULLIF(c.host_id, 0) END),
-		COUNT(DISTINCT CASE WHEN e.scope = 'container' THEN c.entity_id END)
-		FROM minute_count c JOIN entity e ON e.id = c.entity_id WHERE `+allWhere, allArgs...).Scan(&st.Hosts, &st.Containers)
-	if err != nil {
-		return st, fmt.Errorf("stats of hosts and containers: %w", err)
-	}
+	st.Hosts, st.Containers = len(hosts), len(containers)
 	return st, nil
 }
 

@@ -40,7 +40,7 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 			t.Errorf("%s = %s, want %s", c.pragma, got, c.want)
 		}
 	}
-	for _, table := range []string{"entity", "executable", "load", "minute_count", "event", "span"} {
+	for _, table := range []string{"entity", "executable", "load", "count_block", "event", "event_block", "span"} {
 		if n := queryInt(t, s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?", table); n != 1 {
 			t.Errorf("table %s missing", table)
 		}

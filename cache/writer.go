@@ -21,13 +21,12 @@ const (
 	// flushCounts bounds the in-memory count map: past it, counts go to SQLite,
 	// so memory does not grow with input size.
 	flushCounts = 1 << 15
-	// countRows and eventRows are how many rows one INSERT carries, which
-	// spreads the per-statement cost of database/sql and cgo.
-	countRows = 64
+	// eventRows is how many rows one INSERT carries, which spreads the
+	// per-statement cost of database/sql and cgo.
 	eventRows = 32
 )
 
-// countKey is one minute_count row.
+// countKey names one minute count.
 type countKey struct {
 	entity, minute, exe, host, load int64
 	kind                            int8
@@ -59,14 +58,14 @@ func (l *loadState) saw(ns int64, execution bool) {
 }
 
 // writer writes counts and events inside one transaction: counts summed in
-// memory and flushed in sorted, packed batches; the executions of files in
+// memory and flushed in blocks (countblock.go); the executions of files in
 // blocks, those of range-queried sources in multi-row inserts.
 type writer struct {
 	tx    *sql.Tx
 	names *names
 
 	counts        map[countKey]int64
-	countStmts    map[countStatement]*sql.Stmt
+	insertCounts  *sql.Stmt
 	insertEvents  *sql.Stmt // eventRows rows
 	insertEvent   *sql.Stmt // one row
 	pendingEvents []any
@@ -96,7 +95,8 @@ type writer struct {
 	blockData   []byte
 
 	sorted    []pendingCount // reused by flushCounts
-	countArgs []any
+	countRows []countRow
+	countData []byte
 }
 
 // blockKey names the open block of one entity of one load.
@@ -117,7 +117,7 @@ func newWriter(ctx context.Context, s *Store, tx *sql.Tx) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{tx: tx, names: n, counts: make(map[countKey]int64, 1024), countStmts: map[countStatement]*sql.Stmt{}}
+	w := &writer{tx: tx, names: n, counts: make(map[countKey]int64, 1024)}
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil
@@ -128,74 +128,13 @@ func newWriter(ctx context.Context, s *Store, tx *sql.Tx) (*writer, error) {
 	}
 	w.insertEvents = prep(insertEventsSQL(eventRows))
 	w.insertEvent = prep(insertEventsSQL(1))
+	w.insertCounts = prep(insertCountBlockSQL(""))
 	if err != nil {
 		n.close()
 		return nil, fmt.Errorf("prepare insert statements: %w", err)
 	}
 	w.pendingEvents = make([]any, 0, eventRows*eventColumnCount)
 	return w, nil
-}
-
-// countStatement is one of the prepared count upserts: rows rows a
-// statement, bound packed or plain.
-type countStatement struct {
-	rows   int
-	packed bool
-}
-
-const upsertCountsHead = "INSERT INTO minute_count (entity_id, minute, executable_id, kind, host_id, load_id, count) VALUES "
-const upsertCountsTail = " ON CONFLICT (entity_id, minute, executable_id, kind, host_id, load_id) DO UPDATE SET count = count + excluded.count"
-
-// upsertCountsSQL adds rows counts. Plain, each row binds its seven values.
-// Packed, the rows share the load (?1) and a base minute (?2), and each row
-// binds two integers that SQLite takes apart (see packCount): binding a value
-// through cgo costs about as much as storing it, so this halves the cost of
-// a count row.
-func upsertCountsSQL(rows int, packed bool) string {
-	var b strings.Builder
-	b.WriteString(upsertCountsHead)
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		if !packed {
-			b.WriteString("(?,?,?,?,?,?,?)")
-			continue
-		}
-		hi, lo := 3+2*i, 4+2*i
-		fmt.Fprintf(&b, "(?%d>>32, ?2+(?%d>>40)*60, ?%d&2147483647, (?%d>>31)&1, (?%d>>20)&1048575, ?1, ?%d&1048575)",
-			hi, lo, hi, hi, lo, lo)
-	}
-	b.WriteString(upsertCountsTail)
-	return b.String()
-}
-
-// packCount packs a count row for a packed upsert whose base minute is base,
-// or says it does not fit: ids past 2^31 (entities, executables) or 2^20
-// (hosts), minutes more than 2^23 (16 years) past base, counts of 2^20 or
-// more.
-func packCount(k *countKey, n, base int64) (hi, lo int64, ok bool) {
-	m := k.minute - base
-	if k.entity < 0 || k.entity >= 1<<31 || k.exe < 0 || k.exe >= 1<<31 || k.host < 0 || k.host >= 1<<20 ||
-		n <= 0 || n >= 1<<20 || m < 0 || m%60 != 0 || m/60 >= 1<<23 || k.kind&^1 != 0 {
-		return 0, 0, false
-	}
-	return k.entity<<32 | int64(k.kind)<<31 | k.exe, (m/60)<<40 | k.host<<20 | n, true
-}
-
-// countStatement returns the upsert for rows rows, preparing it the first
-// time.
-func (w *writer) countStatement(ctx context.Context, rows int, packed bool) (*sql.Stmt, error) {
-	key := countStatement{rows, packed}
-	if st := w.countStmts[key]; st != nil {
-		return st, nil
-	}
-	st, err := w.tx.PrepareContext(ctx, upsertCountsSQL(rows, packed))
-	if err != nil {
-		return nil, fmt.Errorf("prepare count statement: %w", err)
-	}
-	w.countStmts[key] = st
-	return st, nil
 }
 
 func insertEventsSQL(rows int) string {
@@ -228,8 +167,8 @@ func (w *writer) close() {
 	if w.insertBlock != nil {
 		w.insertBlock.Close()
 	}
-	for _, st := range w.countStmts {
-		st.Close()
+	if w.insertCounts != nil {
+		w.insertCounts.Close()
 	}
 }
 
@@ -440,7 +379,7 @@ func (w *writer) writeBatch(ctx context.Context, b *batch) error {
 	return nil
 }
 
-// count adds n to one minute_count row, flushing when the map is full.
+// count adds n to one minute count, flushing when the map is full.
 func (w *writer) count(ctx context.Context, k countKey, n int64) error {
 	w.counts[k] += n
 	if len(w.counts) >= flushCounts {
@@ -470,8 +409,8 @@ func (w *writer) flushEvents(ctx context.Context) error {
 	return nil
 }
 
-// flushCounts writes the summed counts load by load, each in primary-key
-// order, so SQLite walks its B-tree forward instead of jumping around it.
+// flushCounts writes the summed counts as blocks, one per load, entity and
+// day.
 func (w *writer) flushCounts(ctx context.Context) error {
 	if len(w.counts) == 0 {
 		return nil
@@ -480,105 +419,32 @@ func (w *writer) flushCounts(ctx context.Context) error {
 	for k, n := range w.counts {
 		entries = append(entries, pendingCount{k, n})
 	}
-	slices.SortFunc(entries, func(a, b pendingCount) int {
-		if a.k.load != b.k.load {
-			return cmp.Compare(a.k.load, b.k.load)
-		}
-		return compareCountKeys(&a.k, &b.k)
-	})
+	slices.SortFunc(entries, func(a, b pendingCount) int { return compareCountKeys(&a.k, &b.k) })
 	w.sorted = entries[:0]
 	for len(entries) > 0 {
-		n := 1
-		for n < len(entries) && entries[n].k.load == entries[0].k.load {
-			n++
+		k := entries[0].k
+		rows := w.countRows[:0]
+		for len(entries) > 0 && entries[0].k.load == k.load && entries[0].k.entity == k.entity {
+			e := &entries[0]
+			rows = append(rows, countRow{minute: e.k.minute, exe: e.k.exe, host: e.k.host, kind: e.k.kind, count: e.n})
+			entries = entries[1:]
 		}
-		if err := w.storeCounts(ctx, entries[:n]); err != nil {
-			return err
+		w.countRows = rows[:0]
+		var err error
+		if w.countData, err = storeCountBlocks(ctx, w.insertCounts, k.load, k.entity, rows, w.countData); err != nil {
+			return fmt.Errorf("store counts: %w", err)
 		}
-		entries = entries[n:]
 	}
 	clear(w.counts)
 	return nil
 }
 
-// storeCounts writes the counts of one load, in order: packed where they
-// fit, the few others plain after them.
-func (w *writer) storeCounts(ctx context.Context, entries []pendingCount) error {
-	base := entries[0].k.minute
-	for i := range entries {
-		base = min(base, entries[i].k.minute)
-	}
-	var plain []pendingCount
-	packable := 0
-	for i := range entries {
-		if _, _, ok := packCount(&entries[i].k, entries[i].n, base); ok {
-			packable++
-		}
-	}
-	args := w.countArgs[:0]
-	rows := 0
-	for i := range entries {
-		e := &entries[i]
-		hi, lo, ok := packCount(&e.k, e.n, base)
-		if !ok {
-			plain = append(plain, *e)
-			continue
-		}
-		if rows == 0 {
-			args = append(args[:0], e.k.load, base)
-		}
-		args = append(args, hi, lo)
-		rows++
-		if rows == statementRows(packable) {
-			if err := w.execCounts(ctx, rows, true, args); err != nil {
-				return err
-			}
-			packable -= rows
-			rows = 0
-		}
-	}
-	for len(plain) > 0 {
-		rows := statementRows(len(plain))
-		args = args[:0]
-		for _, e := range plain[:rows] {
-			k := &e.k
-			args = append(args, k.entity, k.minute, k.exe, int64(k.kind), k.host, k.load, e.n)
-		}
-		if err := w.execCounts(ctx, rows, false, args); err != nil {
-			return err
-		}
-		plain = plain[rows:]
-	}
-	w.countArgs = args[:0]
-	return nil
-}
-
-// statementRows is how many of n rows left to write the next statement
-// takes: countRows while there are that many, then fewer, so the tail of a
-// flush takes a few statements rather than a row each.
-func statementRows(n int) int {
-	for _, rows := range [...]int{countRows, 16, 4} {
-		if n >= rows {
-			return rows
-		}
-	}
-	return 1
-}
-
-func (w *writer) execCounts(ctx context.Context, rows int, packed bool, args []any) error {
-	st, err := w.countStatement(ctx, rows, packed)
-	if err != nil {
-		return err
-	}
-	if _, err := st.ExecContext(ctx, args...); err != nil {
-		return fmt.Errorf("store counts: %w", err)
-	}
-	return nil
-}
-
-// compareCountKeys orders counts as minute_count's primary key does.
+// compareCountKeys orders counts by load and entity, then as a block holds
+// them.
 func compareCountKeys(a, b *countKey) int {
 	switch {
+	case a.load != b.load:
+		return cmp.Compare(a.load, b.load)
 	case a.entity != b.entity:
 		return cmp.Compare(a.entity, b.entity)
 	case a.minute != b.minute:
@@ -587,10 +453,8 @@ func compareCountKeys(a, b *countKey) int {
 		return cmp.Compare(a.exe, b.exe)
 	case a.kind != b.kind:
 		return cmp.Compare(a.kind, b.kind)
-	case a.host != b.host:
-		return cmp.Compare(a.host, b.host)
 	}
-	return cmp.Compare(a.load, b.load)
+	return cmp.Compare(a.host, b.host)
 }
 
 // flush writes everything still held in memory.
