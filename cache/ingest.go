@@ -418,7 +418,7 @@ func (s *Store) ingestInput(ctx context.Context, in sources.Input, opts IngestOp
 	inline := in.Format == sources.FormatAuditLog
 	readOpts := sources.Options{Selection: opts.Selection, Host: opts.Host, MaxSamples: opts.MaxSamples}
 	if inline {
-		readOpts.HashPrefixes = make([][]int64, len(plans))
+		readOpts.HashPrefixes = make([][]sources.PrefixHash, len(plans))
 		for i, p := range plans {
 			if loads[i] != nil {
 				readOpts.HashPrefixes[i] = hashSizes(p, candidates[i])
@@ -712,22 +712,24 @@ func startHashing(ctx context.Context, plans []filePlan, loads []*loadState, can
 	return h
 }
 
-// hashSizes lists the prefixes of a file to hash: [content size, candidate
-// sizes...], or nil when there is nothing to hash.
-func hashSizes(p filePlan, candidates []growthCandidate) []int64 {
+// hashSizes lists the prefixes of a file to hash: [content, candidates...],
+// or nil when there is nothing to hash. A candidate loaded by an older
+// auditlens holds a SHA-256 digest, which only a SHA-256 of the same prefix
+// can match.
+func hashSizes(p filePlan, candidates []growthCandidate) []sources.PrefixHash {
 	// A compressed file never grows, so only the prefixes that earlier loads
 	// may share with it are hashed, sparing work on a gunzipped stream.
-	sizes := []int64{-1}
+	wants := []sources.PrefixHash{{Size: -1}}
 	if !p.info.Gzip {
-		sizes[0] = p.info.ContentSize
+		wants[0].Size = p.info.ContentSize
 	}
 	for _, c := range candidates {
-		sizes = append(sizes, c.size)
+		wants = append(wants, sources.PrefixHash{Size: c.size, Legacy: !strings.HasPrefix(c.hash, "blake3:")})
 	}
-	if len(sizes) == 1 && sizes[0] < 0 {
+	if len(wants) == 1 && wants[0].Size < 0 {
 		return nil
 	}
-	return sizes
+	return wants
 }
 
 // wait returns the hashes once all are done.

@@ -2,6 +2,8 @@ package cache
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -161,11 +163,14 @@ func TestIngestReplacesGrownFile(t *testing.T) {
 		added   int
 		rotate  bool // the grown file is then renamed and gzipped by logrotate
 		newPath bool
+		legacy  bool // the first version was loaded by a version that stored SHA-256 digests
 	}{
-		{"small file grows in place", 100, 50, false, false},
-		{"large file grows in place", 1000, 300, false, false},
-		{"small file grows then is rotated", 100, 50, true, true},
-		{"large file grows then is rotated", 1000, 300, true, true},
+		{"small file grows in place", 100, 50, false, false, false},
+		{"large file grows in place", 1000, 300, false, false, false},
+		{"small file grows then is rotated", 100, 50, true, true, false},
+		{"large file grows then is rotated", 1000, 300, true, true, false},
+		{"file loaded by an older version grows", 1000, 300, false, false, true},
+		{"file loaded by an older version grows then is rotated", 100, 50, true, true, true},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -176,6 +181,16 @@ func TestIngestReplacesGrownFile(t *testing.T) {
 			writeDocs(t, path, all[:c.before])
 			lr := &lineReader{}
 			first := ingest(t, s, lr, sources.Executions, discover(t, path))
+			if c.legacy {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(data)
+				if _, err := s.db.Exec("UPDATE load SET content_hash = ?", hex.EncodeToString(sum[:])); err != nil {
+					t.Fatal(err)
+				}
+			}
 			appendDocs(t, path, all[c.before:])
 			target := path
 			if c.rotate {

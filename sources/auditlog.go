@@ -63,7 +63,7 @@ func (c auditReadConfig) normalized() auditReadConfig {
 type auditSource struct {
 	path string
 	open func() (io.Reader, io.Closer, error)
-	hash []int64 // prefix sizes to hash while reading (Options.HashPrefixes)
+	hash []PrefixHash // prefixes to hash while reading (Options.HashPrefixes)
 }
 
 func readAuditLog(ctx context.Context, in Input, opts Options, fn EventFunc) (Report, error) {

@@ -220,22 +220,6 @@ func inspect(path string) (FileInfo, Format, error) {
 	return info, format, nil
 }
 
-// HashPrefix returns the hex SHA-256 of the first n bytes of a file's content
-// (after gunzip). The cache uses it to tell a file that grew by appends from a
-// different file: the old content is then an exact prefix of the new.
-func HashPrefix(info FileInfo, n int64) (string, error) {
-	r, c, err := openContent(info)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	h := sha256.New()
-	if _, err := io.CopyN(h, r, n); err != nil {
-		return "", fmt.Errorf("input %q: hash first %d bytes: %w", info.Path, n, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // sniff tells NDJSON from raw audit records by the first non-blank line.
 func sniff(content []byte) (Format, error) {
 	sc := bufio.NewScanner(bytes.NewReader(content))

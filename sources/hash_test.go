@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/zeebo/blake3"
 )
 
 func TestPrefixHashes(t *testing.T) {
@@ -31,10 +33,13 @@ func TestPrefixHashes(t *testing.T) {
 	if err := os.WriteFile(truncated, zipped.Bytes()[:zipped.Len()/2], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hash := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	b3 := func(b []byte) string { s := blake3.Sum256(b); return "blake3:" + hex.EncodeToString(s[:]) }
+	sha := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 	n := int64(len(content))
-	sizes := []int64{n, 10, 0, 70000, n + 1, -1, 10}
-	want := []string{hash(content), hash(content[:10]), hash(nil), hash(content[:70000]), "", "", hash(content[:10])}
+	sizes := []PrefixHash{{Size: n}, {Size: 10}, {Size: 0}, {Size: 70000}, {Size: n + 1}, {Size: -1}, {Size: 10},
+		{Size: 10, Legacy: true}, {Size: 70000, Legacy: true}, {Size: 0, Legacy: true}, {Size: n + 1, Legacy: true}}
+	want := []string{b3(content), b3(content[:10]), b3(nil), b3(content[:70000]), "", "", b3(content[:10]),
+		sha(content[:10]), sha(content[:70000]), sha(nil), ""}
 	for _, c := range []struct {
 		name string
 		info FileInfo
@@ -48,21 +53,21 @@ func TestPrefixHashes(t *testing.T) {
 		}
 		for i := range sizes {
 			if got[i] != want[i] {
-				t.Errorf("%s: size %d: hash %q, want %q", c.name, sizes[i], got[i], want[i])
+				t.Errorf("%s: prefix %+v: hash %q, want %q", c.name, sizes[i], got[i], want[i])
 			}
 		}
 	}
 	// A truncated gzip stream hashes what it has and leaves the rest empty.
-	got, err := PrefixHashes(context.Background(), FileInfo{Path: truncated, Gzip: true}, []int64{10, n})
-	if err != nil || got[0] != hash(content[:10]) || got[1] != "" {
+	got, err := PrefixHashes(context.Background(), FileInfo{Path: truncated, Gzip: true}, []PrefixHash{{Size: 10}, {Size: n}})
+	if err != nil || got[0] != b3(content[:10]) || got[1] != "" {
 		t.Errorf("truncated gzip: %q %v", got, err)
 	}
-	if _, err := PrefixHashes(context.Background(), FileInfo{Path: filepath.Join(dir, "gone")}, []int64{1}); err == nil {
+	if _, err := PrefixHashes(context.Background(), FileInfo{Path: filepath.Join(dir, "gone")}, []PrefixHash{{Size: 1}}); err == nil {
 		t.Error("missing file hashed")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := PrefixHashes(ctx, FileInfo{Path: plain}, []int64{n}); !errors.Is(err, context.Canceled) {
+	if _, err := PrefixHashes(ctx, FileInfo{Path: plain}, []PrefixHash{{Size: n}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
@@ -92,7 +97,14 @@ func TestAuditLogReadHashesPrefixes(t *testing.T) {
 		infos = append(infos, FileInfo{Path: p, Gzip: filepath.Ext(name) == ".gz"})
 	}
 	n := int64(len(content))
-	sizes := [][]int64{{10, n}, {-1, 4096, n, n + 1}, {n - 7, 0, 100, n}, {n, 70000, 70000, 1}}
+	h := func(sizes ...int64) []PrefixHash {
+		var out []PrefixHash
+		for i, n := range sizes {
+			out = append(out, PrefixHash{Size: n, Legacy: i%2 == 1})
+		}
+		return out
+	}
+	sizes := [][]PrefixHash{h(10, n), h(-1, 4096, n, n+1), h(n-7, 0, 100, n), h(n, 70000, 70000, 1)}
 	in := Input{Format: FormatAuditLog, Files: infos, Host: "h"}
 	rep, err := Read(context.Background(), in, Options{HashPrefixes: sizes}, func(*Event) error { return nil })
 	if err != nil {
@@ -109,7 +121,7 @@ func TestAuditLogReadHashesPrefixes(t *testing.T) {
 		}
 		for j := range want {
 			if got[j] != want[j] {
-				t.Errorf("%s: size %d: hash %q, want %q", info.Path, sizes[i][j], got[j], want[j])
+				t.Errorf("%s: prefix %+v: hash %q, want %q", info.Path, sizes[i][j], got[j], want[j])
 			}
 		}
 	}

@@ -18,7 +18,7 @@ const (
 // the first 64 KiB of the file's content (after gunzip), and ContentSize the
 // content's length (for gzip, the trailer's size, which is modulo 4 GiB): the
 // pair recognises a file already loaded even after logrotate renamed or
-// compressed it, and HashPrefix tells a file that only grew since.
+// compressed it, and PrefixHashes tells a file that only grew since.
 type FileInfo struct {
 	Path        string
 	Size        int64 // bytes on disk
@@ -48,9 +48,9 @@ type Options struct {
 	// MaxSamples bounds how many rejected positions are kept per file.
 	MaxSamples int
 	// HashPrefixes asks a raw audit-log read to hash its files' content in
-	// the same pass: for file i, the sizes HashPrefixes[i] as PrefixHashes
+	// the same pass: for file i, the prefixes HashPrefixes[i] as PrefixHashes
 	// takes them, answered in FileReport.PrefixHashes. Other formats ignore it.
-	HashPrefixes [][]int64
+	HashPrefixes [][]PrefixHash
 }
 
 func (o Options) maxSamples() int {
