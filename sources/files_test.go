@@ -1,9 +1,9 @@
 package sources
 
 import (
-	"context"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
