@@ -217,35 +217,6 @@ func executablePaths(ctx context.Context, q queryer, ids []int64) (map[int64]str
 	return out, rows.Err()
 }
 
-// entityNames reads the names of the entity ids in ids; ids without a row
-// are left out.
-func (s *Store) entityNames(ctx context.Context, ids map[int][]int64) (map[int64]string, error) {
-	var all []int64
-	for _, l := range ids {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
-	list, err := json.Marshal(slices.Compact(all))
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.db.QueryContext(ctx, "SELECT id, name FROM entity WHERE id IN (SELECT value FROM json_each(?))", string(list))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	names := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, err
-		}
-		names[id] = name
-	}
-	return names, rows.Err()
-}
-
 // ExecutableCount is how often one executable ran.
 type ExecutableCount struct {
 	Path       string
